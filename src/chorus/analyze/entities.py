@@ -1,0 +1,101 @@
+"""Story entities: the mentions of all articles of a story merged into entities with a
+canonical name, aliases, and the articles that mention them.
+
+Merging, in order: the same name once normalised (case, dots, a leading "the");
+known aliases (``data/aliases.toml``: "U.S." = "United States"); a person's surname
+alone ("Kirby") joins the one full name in the story that ends with it ("John Kirby"),
+and stays apart when two people in the story share that surname.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from functools import lru_cache
+from importlib import resources
+
+from chorus.models import AnnotatedArticle, StoryEntity
+
+MAIN_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "EVENT"})
+# spaCy often swaps these for the same name (the White House as ORG and FAC)
+_KIND = {"PERSON": "person", "ORG": "org", "GPE": "place", "LOC": "place", "FAC": "place", "NORP": "group", "EVENT": "event"}
+# titles spaCy sometimes tags as entities on their own
+_NOT_NAMES = frozenset({"state", "house", "national security", "national security advisor", "national security adviser"})
+
+
+def normalise(name: str) -> str:
+    key = name.casefold().replace(".", "").replace("’", "'")
+    key = re.sub(r"^the\s+", "", key)
+    return " ".join(key.split())
+
+
+@lru_cache(maxsize=1)
+def alias_table() -> dict[str, str]:
+    data = tomllib.loads(resources.files("chorus.data").joinpath("aliases.toml").read_text("utf-8"))
+    table = {}
+    for canonical, aliases in data.items():
+        for alias in [canonical, *aliases]:
+            table[normalise(alias)] = canonical
+    return table
+
+
+def story_entities(docs: Sequence[AnnotatedArticle], limit: int | None = None) -> list[StoryEntity]:
+    """Entities of a story, most widely reported first."""
+    aliases = alias_table()
+    forms: dict[str, Counter[str]] = defaultdict(Counter)  # key -> surface form counts
+    labels: dict[str, Counter[str]] = defaultdict(Counter)
+    articles: dict[str, set[str]] = defaultdict(set)
+    for doc in docs:
+        for m in doc.mentions:
+            if m.label not in MAIN_LABELS or normalise(m.text) in _NOT_NAMES:
+                continue
+            key = normalise(m.text)
+            key = normalise(aliases.get(key, key))
+            forms[key][m.text] += 1
+            labels[key][m.label] += 1
+            articles[key].add(doc.id)
+    # a lone surname joins the single full name that ends with it
+    persons = [k for k in forms if labels[k].most_common(1)[0][0] == "PERSON"]
+    full_by_last: dict[str, list[str]] = defaultdict(list)
+    for k in persons:
+        parts = k.split()
+        if len(parts) > 1:
+            full_by_last[parts[-1]].append(k)
+    for k in persons:
+        if len(k.split()) == 1 and len(full_by_last.get(k, [])) == 1:
+            target = full_by_last[k][0]
+            forms[target].update(forms.pop(k))
+            labels[target].update(labels.pop(k))
+            articles[target] |= articles.pop(k)
+    entities = []
+    for key, counter in forms.items():
+        label = labels[key].most_common(1)[0][0]
+        canonical = aliases.get(key)
+        if canonical is None:
+            # the fullest proper form: most words, then most frequent
+            canonical = max(counter, key=lambda f: (len(f.split()), counter[f], f[:1].isupper()))
+        alias_list = sorted({f for f in counter if f != canonical})
+        entities.append(
+            StoryEntity(
+                name=canonical,
+                type=label,
+                aliases=tuple(alias_list),
+                articles=tuple(sorted(articles[key])),
+                mentions=sum(counter.values()),
+            )
+        )
+    entities.sort(key=lambda e: (-len(e.articles), -e.mentions, e.name))
+    return entities[:limit] if limit else entities
+
+
+def entity_keys(doc: AnnotatedArticle) -> set[str]:
+    """Normalised names an article mentions (for grouping articles by shared names)."""
+    aliases = alias_table()
+    keys = set()
+    for m in doc.mentions:
+        if m.label in MAIN_LABELS:
+            key = normalise(m.text)
+            keys.add(normalise(aliases.get(key, key)))
+    return keys - _NOT_NAMES

@@ -1,0 +1,181 @@
+"""The `chorus` command: parse arguments, call the pipeline, format the result.
+
+Exit status: 0 every input was used; 3 partial: some inputs were skipped (each with a
+one-line reason on stderr) and the rest went through; 4 nothing usable among the
+inputs; 1 an error that stopped the command (message on stderr); 2 a usage error.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from chorus import __version__, pipeline
+from chorus.config import Settings, load_settings
+from chorus.errors import ChorusError
+from chorus.models import Rejected
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_PARTIAL, EXIT_NOTHING = 0, 1, 2, 3, 4
+
+
+def _settings(**overrides: object) -> Settings:
+    try:
+        return load_settings(overrides)
+    except ChorusError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _report(rejected: list[Rejected], label: str = "skipped") -> None:
+    for r in rejected:
+        click.echo(f"{label}: {r.source}: {r.reason}", err=True)
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
+def _status(used: int, rejected: int) -> int:
+    if rejected and used:
+        return EXIT_PARTIAL
+    if rejected or not used:
+        return EXIT_NOTHING
+    return EXIT_OK
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="chorus")
+def cli() -> None:
+    """chorus: many news reports of the same events, one cited account.
+
+    \b
+    Example:
+      chorus brief examples/corpus
+    """
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--format", "fmt", type=click.Choice(["md", "json", "html"]), default="md", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file instead of stdout.")
+@click.option("--words", type=int, default=None, help="Summary length in words (default 150).")
+@click.option("--workers", type=int, default=None, help="Annotation processes (default: one per core, at most 2).")
+def brief(paths: tuple[str, ...], fmt: str, out: Path | None, words: int | None, workers: int | None) -> None:
+    """Read news files and print a briefing per story.
+
+    PATHS are files, directories (read recursively), glob patterns, or - for stdin:
+    .txt, .html/.htm, .json/.jsonl, RSS/Atom (.rss/.atom/.xml), TimeML (.tml).
+
+    \b
+    Examples:
+      chorus brief examples/corpus
+      chorus brief ../shared/seeds --format json --out briefing.json
+      cat story.html | chorus brief - --format html --out story.html
+    """
+    from chorus.render import render
+
+    settings = _settings(summary_words=words, workers=workers)
+    try:
+        briefing = pipeline.brief(paths, settings)
+    except ChorusError as exc:
+        raise click.ClickException(str(exc)) from None
+    _report(list(briefing.rejected))
+    text = render(briefing, fmt)
+    if out:
+        _write_atomically(out, text)
+        click.echo(f"wrote {out} ({len(briefing.stories)} stories, {len(briefing.articles)} articles)", err=True)
+    else:
+        click.echo(text, nl=False)
+    sys.exit(_status(len(briefing.articles), len(briefing.rejected)))
+
+
+def _open_store(db: str | None):
+    from chorus.store import open_store
+
+    settings = _settings(db=db)
+    try:
+        return settings, open_store(settings.db_path)
+    except ChorusError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+_DB_HELP = "Store: a SQLite file path or sqlite:///PATH (default: $CHORUS_DB, else chorus.db in your data directory)."
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--db", default=None, help=_DB_HELP)
+@click.option("--workers", type=int, default=None, help="Annotation processes (default: one per core, at most 2).")
+def ingest(paths: tuple[str, ...], db: str | None, workers: int | None) -> None:
+    """Add news files to the store. Ingesting the same files again adds nothing.
+
+    \b
+    Examples:
+      chorus ingest examples/corpus
+      chorus ingest ../shared/seeds --db /tmp/seeds.db
+    """
+    settings, store = _open_store(db)
+    if workers is not None:
+        settings = Settings(**{**settings.__dict__, "workers": workers})
+    with store:
+        try:
+            report = pipeline.ingest(paths, store, settings)
+        except ChorusError as exc:
+            raise click.ClickException(str(exc)) from None
+        _report(report.rejected)
+        _report(report.already, label="already stored")
+        total = store.count_articles()
+    click.echo(
+        f"added {len(report.added)} article{'s' * (len(report.added) != 1)}, "
+        f"{len(report.already)} already stored, {len(report.rejected)} skipped; "
+        f"{total} in {settings.db_path}"
+    )
+    sys.exit(_status(len(report.added) + len(report.already), len(report.rejected)))
+
+
+@cli.command()
+@click.option("--db", default=None, help=_DB_HELP)
+@click.option("--limit", type=int, default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+def articles(db: str | None, limit: int, as_json: bool) -> None:
+    """List stored articles, newest ingested first.
+
+    \b
+    Example:
+      chorus articles --limit 20
+    """
+    import json
+    from dataclasses import asdict
+
+    _settings_, store = _open_store(db)
+    with store:
+        rows = store.list_articles(limit=limit)
+        total = store.count_articles()
+    if as_json:
+        for row in rows:
+            click.echo(json.dumps(asdict(row), ensure_ascii=False))
+        return
+    if not rows:
+        click.echo("no articles stored yet; add some with `chorus ingest PATH`")
+        return
+    click.echo(f"{'id':12}  {'published':10}  {'outlet':22}  title")
+    for row in rows:
+        click.echo(f"{row.id:12}  {row.published or '—':10}  {row.outlet[:22]:22}  {row.title[:80]}")
+    if total > len(rows):
+        click.echo(f"({len(rows)} of {total}; use --limit)")
+
+
+def main() -> None:
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(EXIT_USAGE if isinstance(exc, click.UsageError) else EXIT_ERROR)
+    except click.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(EXIT_ERROR)

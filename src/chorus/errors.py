@@ -1,0 +1,17 @@
+"""Domain exceptions. Each message is one line and says what to do about it."""
+
+
+class ChorusError(Exception):
+    """Base class: a problem the user can fix; the CLI prints it without a traceback."""
+
+
+class InputError(ChorusError):
+    """An input could not be read; the batch goes on without it."""
+
+
+class StoreError(ChorusError):
+    """The store could not be opened or written."""
+
+
+class ModelError(ChorusError):
+    """The spaCy model is missing or broken."""

@@ -1,0 +1,219 @@
+"""The data that flows through chorus: frozen dataclasses, one per stage boundary.
+
+sources -> RawDocument -> Article -> AnnotatedArticle -> Story -> StoryBriefing -> Briefing
+
+Offsets: every ``start``/``end`` named ``orig_*`` or carried by a :class:`Citation`
+counts Unicode code points in :attr:`RawDocument.text`, the source text exactly as
+decoded from the input (a UTF-8/UTF-16 byte-order mark is not part of it). For plain
+text files that is the file itself; for JSON it is the ``text`` field verbatim; for
+HTML and feeds it is the article text extracted from the page (see docs/briefing.md).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class RawDocument:
+    """One input document as read, before any cleaning."""
+
+    source: str  # what the user named: a path, "file.jsonl:12", a URL, "<stdin>"
+    text: str  # the source text; every citation indexes into it
+    kind: str  # "text" | "html" | "json" | "feed" | "timeml"
+    title: str | None = None  # from metadata (None: the cleaner looks at the first line)
+    outlet: str | None = None
+    author: str | None = None
+    published: str | None = None  # YYYY-MM-DD from metadata
+    url: str | None = None
+    path: str | None = None
+    encoding: str | None = None  # how the bytes were decoded
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """An input that could not be used, with a reason a user can act on (one line)."""
+
+    source: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class OffsetMap:
+    """Maps positions in cleaned text back to positions in the source text.
+
+    ``pieces`` are (clean_start, orig_start, length) runs of identical characters,
+    sorted by clean_start. Characters of the cleaned text outside every run were
+    inserted by the cleaner (paragraph separators) and have no original position.
+    """
+
+    pieces: tuple[tuple[int, int, int], ...]
+
+    def to_original(self, start: int, end: int) -> tuple[int, int]:
+        """Original span covering cleaned span [start, end); inserted characters at
+        either edge are skipped."""
+        if end <= start:
+            raise ValueError(f"empty span {start}:{end}")
+        first = self._first_mapped_at_or_after(start, end)
+        last = self._last_mapped_before(end, start)
+        if first is None or last is None:
+            raise ValueError(f"span {start}:{end} has no original characters")
+        return first, last + 1
+
+    def is_contiguous(self, start: int, end: int) -> bool:
+        """True when cleaned [start, end) is one unbroken run of the source text
+        (ignoring inserted separators at the edges): nothing was removed inside it."""
+        o_start, o_end = self.to_original(start, end)
+        return self._mapped_count(start, end) == o_end - o_start
+
+    # -- internals ---------------------------------------------------------
+    def _index(self, pos: int) -> int:
+        starts = [p[0] for p in self.pieces]
+        return bisect_right(starts, pos) - 1
+
+    def _first_mapped_at_or_after(self, pos: int, limit: int) -> int | None:
+        i = max(self._index(pos), 0)
+        for cs, os_, n in self.pieces[i:]:
+            if cs >= limit:
+                return None
+            if pos < cs + n:
+                return os_ + max(pos, cs) - cs
+        return None
+
+    def _last_mapped_before(self, pos: int, limit: int) -> int | None:
+        i = self._index(pos - 1)
+        while i >= 0:
+            cs, os_, n = self.pieces[i]
+            if cs + n <= limit:
+                return None
+            if cs < pos:
+                return os_ + min(pos, cs + n) - 1 - cs
+            i -= 1
+        return None
+
+    def _mapped_count(self, start: int, end: int) -> int:
+        total = 0
+        for cs, _os, n in self.pieces:
+            lo, hi = max(cs, start), min(cs + n, end)
+            if hi > lo:
+                total += hi - lo
+        return total
+
+
+@dataclass(frozen=True)
+class Removed:
+    """A stretch of the source text the cleaner took out, and why."""
+
+    start: int
+    end: int
+    kind: str  # caption | credit | disclaimer | contributor | byline | bullet_box | stray | title
+    text: str
+
+
+@dataclass(frozen=True)
+class Article:
+    """A cleaned article: the text an editor would call the article, with a map back."""
+
+    id: str  # stable: derived from the content hash
+    content_hash: str  # sha256 of the source text
+    source: str
+    kind: str
+    outlet: str
+    title: str
+    title_source: str  # "metadata" | "first-line" | "first-sentence"
+    source_text: str
+    text: str  # cleaned
+    offsets: OffsetMap
+    removed: tuple[Removed, ...] = ()
+    author: str | None = None
+    published: str | None = None
+    published_source: str | None = None  # "metadata" | "inferred" | None
+    url: str | None = None
+    path: str | None = None
+    encoding: str | None = None
+
+
+@dataclass(frozen=True)
+class Sentence:
+    index: int
+    paragraph: int
+    start: int  # cleaned text
+    end: int
+    orig_start: int  # source text
+    orig_end: int
+    contiguous: bool  # the source span holds exactly this sentence (nothing removed inside)
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A named-entity mention as found by the tagger, name already cleaned of debris."""
+
+    text: str  # the cleaned name ("Joe Biden" for "Joe Biden's")
+    label: str  # spaCy label: PERSON, ORG, GPE, ...
+    start: int  # cleaned text, of the cleaned name
+    end: int
+    orig_start: int
+    orig_end: int
+    sentence: int
+
+
+@dataclass(frozen=True)
+class AnnotatedArticle:
+    article: Article
+    sentences: tuple[Sentence, ...]
+    mentions: tuple[Mention, ...]
+
+    @property
+    def id(self) -> str:
+        return self.article.id
+
+    def sentence_text(self, s: Sentence) -> str:
+        return self.article.text[s.start : s.end]
+
+
+@dataclass(frozen=True)
+class Citation:
+    article: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class SummarySentence:
+    text: str
+    citations: tuple[Citation, ...]
+
+
+@dataclass(frozen=True)
+class StoryEntity:
+    name: str
+    type: str
+    aliases: tuple[str, ...]
+    articles: tuple[str, ...]
+    mentions: int
+
+
+@dataclass(frozen=True)
+class Story:
+    id: str
+    title: str
+    article_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class StoryBriefing:
+    story: Story
+    summary: tuple[SummarySentence, ...]
+    entities: tuple[StoryEntity, ...]
+    quotes: tuple = ()
+    claims: tuple = ()
+    timeline: tuple = ()
+    framing: tuple = ()
+
+
+@dataclass(frozen=True)
+class Briefing:
+    articles: tuple[Article, ...]
+    stories: tuple[StoryBriefing, ...]
+    rejected: tuple[Rejected, ...] = field(default=())
