@@ -17,6 +17,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 install: $(STAMP)
 
 demo: $(STAMP)
+	@$(BIN)/chorus info | sed -n 2p
 	$(BIN)/chorus brief examples/corpus
 	@echo
 	@echo "Next: '$(BIN)/chorus brief examples/corpus --format html --out briefing.html'," \

@@ -528,3 +528,26 @@ def test_a_closed_store_says_so(db: Path) -> None:
     with pytest.raises(StoreError, match="closed"):
         store.count_articles()
     store.close()  # closing twice is harmless
+
+
+def test_quotes_and_time_expressions_round_trip(db: Path) -> None:
+    from dataclasses import replace
+
+    from chorus.models import Quote, TimeMention
+
+    doc = make_doc(7)
+    first = doc.sentences[0]
+    doc = replace(
+        doc,
+        times=(TimeMention("on Monday", "DATE", first.start, first.start + 9, first.orig_start, first.orig_start + 9, 0),),
+        quotes=(
+            Quote("the ferry will run", "indirect", 3, 21, 3, 21, "Mara Lindqvist", "port chief", "said", 0, 30, 44),
+            Quote("late", "partial", 40, 44, 40, 44, "", None, None, 1),
+        ),
+    )
+    with open_store(str(db)) as s:
+        assert s.add(doc)
+    with open_store(str(db)) as s:
+        back = s.get(doc.id)
+    assert back == doc
+    assert back.quotes[0].speaker == "Mara Lindqvist" and back.quotes[1].speaker_orig_start == -1

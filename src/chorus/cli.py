@@ -168,6 +168,77 @@ def articles(db: str | None, limit: int, as_json: bool) -> None:
         click.echo(f"({len(rows)} of {total}; use --limit)")
 
 
+@cli.command(name="eval")
+@click.argument("task")
+@click.option("--data", type=click.Path(exists=True, path_type=Path), default=None, help="Data directory (default: the task's folder under ../shared/eval).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--check", is_flag=True, help="Exit 1 when a score drops below its pinned baseline.")
+@click.option("--set", "options", multiple=True, metavar="KEY=VALUE", help="Task option, e.g. --set limit=20.")
+def eval_(task: str, data: Path | None, fmt: str, check: bool, options: tuple[str, ...]) -> None:
+    """Score one analysis stage on real annotated data, beside baselines run on the
+    same data. Tasks: quotes, time, clusters, dedup, summary, stance.
+
+    \b
+    Examples:
+      chorus eval time --data ../shared/eval/timebank
+      chorus eval quotes --format json --check
+    """
+    import json
+
+    from chorus import evaluate
+
+    if task not in evaluate.TASKS:
+        raise click.UsageError(f"unknown task {task!r}; tasks: {', '.join(evaluate.TASKS)}")
+    if task not in evaluate.available():
+        raise click.ClickException(f"evaluation {task!r} is not built yet in this version of chorus")
+    opts = {}
+    for item in options:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise click.UsageError(f"--set takes KEY=VALUE, got {item!r}")
+        opts[key] = value
+    try:
+        result = evaluate.run(task, data, opts)
+    except (ChorusError, FileNotFoundError) as exc:
+        raise click.ClickException(str(exc)) from None
+    if fmt == "json":
+        click.echo(json.dumps(result.to_dict(), indent=2))
+    else:
+        click.echo(f"{result.task} on {result.data} (n={result.n})")
+        rows = {"chorus": result.metrics, **result.baselines}
+        names = list(dict.fromkeys(k for m in rows.values() for k in m))
+        click.echo(f"{'system':28}" + "".join(f"{n[:14]:>15}" for n in names))
+        for system, metrics in rows.items():
+            click.echo(f"{system[:28]:28}" + "".join(f"{metrics[n]:15.4f}" if n in metrics else f"{'—':>15}" for n in names))
+        for note in result.notes:
+            click.echo(f"note: {note}")
+    if check:
+        failed = evaluate.regressions(result)
+        for line in failed:
+            click.echo(f"regression: {line}", err=True)
+        if failed:
+            sys.exit(EXIT_ERROR)
+
+
+@cli.command()
+def info() -> None:
+    """Show the version, the spaCy model that runs, and the default store.
+
+    \b
+    Example:
+      chorus info
+    """
+    from chorus.nlp.model import model_description
+
+    settings = _settings()
+    click.echo(f"chorus {__version__}")
+    try:
+        click.echo(f"spaCy model: {model_description(settings.model)}")
+    except ChorusError as exc:
+        click.echo(f"spaCy model: not available ({exc})")
+    click.echo(f"store: {settings.db_path}")
+
+
 def main() -> None:
     try:
         cli.main(standalone_mode=False)

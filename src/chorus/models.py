@@ -132,6 +132,7 @@ class Article:
     url: str | None = None
     path: str | None = None
     encoding: str | None = None
+    published_evidence: tuple[str, ...] = ()  # for an inferred date: why
 
 
 @dataclass(frozen=True)
@@ -159,10 +160,44 @@ class Mention:
 
 
 @dataclass(frozen=True)
+class TimeMention:
+    """A time expression as found in the text, not yet resolved to a date (resolution
+    needs the publication date, which may only be inferred at story level)."""
+
+    text: str
+    label: str  # TimeML type: DATE | TIME | DURATION | SET
+    start: int  # cleaned text
+    end: int
+    orig_start: int  # source text
+    orig_end: int
+    sentence: int
+
+
+@dataclass(frozen=True)
+class Quote:
+    """Something a source said, as the article reports it."""
+
+    text: str  # the content (for direct quotes, without the quotation marks)
+    kind: str  # direct | partial | indirect
+    start: int  # cleaned text, of the content
+    end: int
+    orig_start: int  # source text, of the content
+    orig_end: int
+    speaker: str  # as resolved in the article: "John Kirby", "two Egyptian security sources"; "" unknown
+    speaker_role: str | None  # as written: "White House national security spokesman"
+    cue: str | None  # "said", "told reporters", "according to"
+    sentence: int
+    speaker_orig_start: int = -1  # source-text span of the speaker mention used (-1: none)
+    speaker_orig_end: int = -1
+
+
+@dataclass(frozen=True)
 class AnnotatedArticle:
     article: Article
     sentences: tuple[Sentence, ...]
     mentions: tuple[Mention, ...]
+    times: tuple[TimeMention, ...] = ()
+    quotes: tuple[Quote, ...] = ()
 
     @property
     def id(self) -> str:
@@ -192,6 +227,14 @@ class StoryEntity:
     aliases: tuple[str, ...]
     articles: tuple[str, ...]
     mentions: int
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    date: str  # "2024-08-25", "2024-08" or "2024"
+    granularity: str  # day | month | year
+    text: str  # the clause the date attaches to, as written
+    citations: tuple[Citation, ...]  # every article stating this dated fact
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,6 @@ from chorus.nlp.annotate import annotate_parallel
 from chorus.read import read_inputs
 from chorus.store import Store
 
-ENTITIES_PER_STORY = 15
 
 
 @dataclass(frozen=True)
@@ -67,7 +66,7 @@ def analyze(docs: Sequence[AnnotatedArticle], settings: Settings) -> list[StoryB
             StoryBriefing(
                 story=story,
                 summary=tuple(summarize(members, SummaryOptions(words=settings.summary_words))),
-                entities=tuple(story_entities(members, limit=ENTITIES_PER_STORY)),
+                entities=tuple(story_entities(members)),
             )
         )
     return briefings

@@ -4,7 +4,12 @@ canonical name, aliases, and the articles that mention them.
 Merging, in order: the same name once normalised (case, dots, a leading "the");
 known aliases (``data/aliases.toml``: "U.S." = "United States"); a person's surname
 alone ("Kirby") joins the one full name in the story that ends with it ("John Kirby"),
-and stays apart when two people in the story share that surname.
+and stays apart when two people in the story share that surname; then misspellings
+and variants by fuzzy matching (rapidfuzz), guarded by type: two people only when
+first and last names both match closely ("Osama Hamdan" / "Osama Hamdane", never
+"John Kirby" / "Jane Kirby"); two places or organisations when their distinctive
+words match closely and they differ at most by a generic word ("Philadelhi Route" /
+"Philadelphi Corridor").
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from functools import lru_cache
 from importlib import resources
+
+from rapidfuzz import fuzz
 
 from chorus.models import AnnotatedArticle, StoryEntity
 
@@ -69,13 +76,18 @@ def story_entities(docs: Sequence[AnnotatedArticle], limit: int | None = None) -
             forms[target].update(forms.pop(k))
             labels[target].update(labels.pop(k))
             articles[target] |= articles.pop(k)
+    for keep, drop in _fuzzy_merges(forms, labels):
+        forms[keep].update(forms.pop(drop))
+        labels[keep].update(labels.pop(drop))
+        articles[keep] |= articles.pop(drop)
     entities = []
     for key, counter in forms.items():
         label = labels[key].most_common(1)[0][0]
         canonical = aliases.get(key)
         if canonical is None:
-            # the fullest proper form: most words, then most frequent
-            canonical = max(counter, key=lambda f: (len(f.split()), counter[f], f[:1].isupper()))
+            # the fullest proper form: most words, then most frequent, then longest
+            # (a misspelling more often drops a letter than adds one)
+            canonical = max(counter, key=lambda f: (len(f.split()), counter[f], len(f)))
         alias_list = sorted({f for f in counter if f != canonical})
         entities.append(
             StoryEntity(
@@ -88,6 +100,57 @@ def story_entities(docs: Sequence[AnnotatedArticle], limit: int | None = None) -
         )
     entities.sort(key=lambda e: (-len(e.articles), -e.mentions, e.name))
     return entities[:limit] if limit else entities
+
+
+# Words that name the kind of place, not the place: "X Route" and "X Corridor" can be
+# the same strip of land. Deliberately short: "City", "Strip", "River" name different
+# places ("Gaza City" is not the "Gaza Strip").
+_GENERIC = frozenset({"corridor", "route", "road", "highway", "crossing", "axis", "passage", "line"})
+PERSON_RATIO = 88  # per name part; "hamdan"/"hamdane" scores 92, "john"/"jane" 50
+PLACE_RATIO = 90  # distinctive words; "philadelhi"/"philadelphi" scores 95.2
+
+
+def _same_person(a: str, b: str) -> bool:
+    pa, pb = a.split(), b.split()
+    if len(pa) < 2 or len(pb) < 2 or len(pa) != len(pb):
+        return False
+    return all(fuzz.ratio(x, y) >= PERSON_RATIO for x, y in zip(pa, pb)) and a != b
+
+
+def _same_place(a: str, b: str) -> bool:
+    wa, wb = a.split(), b.split()
+    da = [w for w in wa if w not in _GENERIC]
+    db = [w for w in wb if w not in _GENERIC]
+    if not da or not db or len(da) != len(db):
+        return False
+    if len(wa) - len(da) != len(wb) - len(db):  # "X Corridor" vs plain "X": leave apart
+        return False
+    return all(fuzz.ratio(x, y) >= PLACE_RATIO for x, y in zip(da, db))
+
+
+def _fuzzy_merges(forms: dict[str, Counter[str]], labels: dict[str, Counter[str]]) -> list[tuple[str, str]]:
+    """Pairs (keep, drop) to merge, the more frequent name kept."""
+    keys = sorted(forms, key=lambda k: (-sum(forms[k].values()), k))
+    kinds = {k: _KIND.get(labels[k].most_common(1)[0][0], "other") for k in keys}
+    merged: dict[str, str] = {}
+    pairs = []
+    for i, a in enumerate(keys):
+        if a in merged:
+            continue
+        for b in keys[i + 1 :]:
+            if b in merged:
+                continue
+            ka, kb = kinds[a], kinds[b]
+            if ka == kb == "person":
+                same = _same_person(a, b)
+            elif {ka, kb} <= {"place", "org"}:
+                same = _same_place(a, b)
+            else:
+                same = False
+            if same:
+                merged[b] = a
+                pairs.append((a, b))
+    return pairs
 
 
 def entity_keys(doc: AnnotatedArticle) -> set[str]:

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from chorus.errors import StoreError
-from chorus.models import AnnotatedArticle, Article, Mention, Sentence
+from chorus.models import AnnotatedArticle, Article, Mention, Quote, Sentence, TimeMention
 from chorus.store._codec import dump_offsets, dump_removed, load_offsets, load_removed
 from chorus.store.base import ArticleNotFound, ArticleRow, Store
 
@@ -79,6 +79,43 @@ MIGRATIONS: list[tuple[str, ...]] = [
         )
         """,
     ),
+    # v2: time expressions and quotes found at annotation
+    (
+        """
+        CREATE TABLE time_mentions (
+            article_id TEXT NOT NULL REFERENCES articles (id) ON DELETE CASCADE,
+            pos INTEGER NOT NULL,
+            text TEXT NOT NULL,
+            label TEXT NOT NULL,
+            clean_start INTEGER NOT NULL,
+            clean_end INTEGER NOT NULL,
+            orig_start INTEGER NOT NULL,
+            orig_end INTEGER NOT NULL,
+            sentence INTEGER NOT NULL,
+            PRIMARY KEY (article_id, pos)
+        )
+        """,
+        """
+        CREATE TABLE quotes (
+            article_id TEXT NOT NULL REFERENCES articles (id) ON DELETE CASCADE,
+            pos INTEGER NOT NULL,
+            text TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            clean_start INTEGER NOT NULL,
+            clean_end INTEGER NOT NULL,
+            orig_start INTEGER NOT NULL,
+            orig_end INTEGER NOT NULL,
+            speaker TEXT NOT NULL,
+            speaker_role TEXT,
+            cue TEXT,
+            sentence INTEGER NOT NULL,
+            speaker_orig_start INTEGER NOT NULL,
+            speaker_orig_end INTEGER NOT NULL,
+            PRIMARY KEY (article_id, pos)
+        )
+        """,
+        "CREATE INDEX quotes_speaker ON quotes (speaker)",
+    ),
 ]
 
 # Article fields stored in columns of the same name, in this order.
@@ -89,6 +126,11 @@ _ARTICLE_FIELDS = (
 )  # fmt: skip
 _SENTENCE_COLUMNS = "idx, paragraph, clean_start, clean_end, orig_start, orig_end, contiguous"
 _MENTION_COLUMNS = "text, label, clean_start, clean_end, orig_start, orig_end, sentence"
+_TIME_COLUMNS = "text, label, clean_start, clean_end, orig_start, orig_end, sentence"
+_QUOTE_COLUMNS = (
+    "text, kind, clean_start, clean_end, orig_start, orig_end, speaker, speaker_role, cue, sentence,"
+    " speaker_orig_start, speaker_orig_end"
+)
 _ROW_COLUMNS = "id, outlet, title, published, published_source, source, kind, ingested_at, n_sentences"
 
 
@@ -123,7 +165,24 @@ class SQLiteStore(Store):
                 return False
             self._insert_sentences(conn, doc.id, doc.sentences)
             self._insert_mentions(conn, doc.id, doc.mentions)
+            self._insert_rows(conn, "time_mentions", _TIME_COLUMNS, doc.id, [
+                (t.text, t.label, t.start, t.end, t.orig_start, t.orig_end, t.sentence) for t in doc.times
+            ])  # fmt: skip
+            self._insert_rows(conn, "quotes", _QUOTE_COLUMNS, doc.id, [
+                (q.text, q.kind, q.start, q.end, q.orig_start, q.orig_end, q.speaker, q.speaker_role, q.cue,
+                 q.sentence, q.speaker_orig_start, q.speaker_orig_end)
+                for q in doc.quotes
+            ])  # fmt: skip
         return True
+
+    def _insert_rows(
+        self, conn: sqlite3.Connection, table: str, columns: str, article_id: str, rows: Sequence[tuple]
+    ) -> None:
+        width = len(columns.split(","))
+        conn.executemany(
+            f"INSERT INTO {table} (article_id, pos, {columns}) VALUES (?, ?, {', '.join('?' * width)})",
+            ((article_id, pos, *row) for pos, row in enumerate(rows)),
+        )
 
     def _insert_sentences(self, conn: sqlite3.Connection, article_id: str, sentences: Sequence[Sentence]) -> None:
         conn.executemany(
@@ -186,6 +245,12 @@ class SQLiteStore(Store):
             mentions = conn.execute(
                 f"SELECT {_MENTION_COLUMNS} FROM mentions WHERE article_id = ? ORDER BY pos", (article_id,)
             ).fetchall()
+            times = conn.execute(
+                f"SELECT {_TIME_COLUMNS} FROM time_mentions WHERE article_id = ? ORDER BY pos", (article_id,)
+            ).fetchall()
+            quotes = conn.execute(
+                f"SELECT {_QUOTE_COLUMNS} FROM quotes WHERE article_id = ? ORDER BY pos", (article_id,)
+            ).fetchall()
         try:
             article = _article_from_row(row)
         except (ValueError, KeyError, TypeError) as exc:
@@ -197,6 +262,8 @@ class SQLiteStore(Store):
                 for index, paragraph, start, end, o_start, o_end, contiguous in sentences
             ),
             mentions=tuple(Mention(*m) for m in mentions),
+            times=tuple(TimeMention(*t) for t in times),
+            quotes=tuple(Quote(*q) for q in quotes),
         )
 
     def iter_annotated(self) -> Iterator[AnnotatedArticle]:
