@@ -63,19 +63,24 @@ def story_entities(docs: Sequence[AnnotatedArticle], limit: int | None = None) -
             forms[key][m.text] += 1
             labels[key][m.label] += 1
             articles[key].add(doc.id)
-    # a lone surname joins the single full name that ends with it
+    # a lone surname joins the single full name that ends with it; the tagger often
+    # mislabels a lone surname (a place, an organisation), so a non-person label joins
+    # too, but only where an article names that person in full.
     persons = [k for k in forms if labels[k].most_common(1)[0][0] == "PERSON"]
     full_by_last: dict[str, list[str]] = defaultdict(list)
     for k in persons:
         parts = k.split()
         if len(parts) > 1:
             full_by_last[parts[-1]].append(k)
-    for k in persons:
-        if len(k.split()) == 1 and len(full_by_last.get(k, [])) == 1:
-            target = full_by_last[k][0]
-            forms[target].update(forms.pop(k))
-            labels[target].update(labels.pop(k))
-            articles[target] |= articles.pop(k)
+    for k in list(forms):
+        if len(k.split()) != 1 or len(full_by_last.get(k, [])) != 1:
+            continue
+        target = full_by_last[k][0]
+        if labels[k].most_common(1)[0][0] != "PERSON" and not articles[k] <= articles[target]:
+            continue
+        forms[target].update(forms.pop(k))
+        labels[target].update(labels.pop(k))
+        articles[target] |= articles.pop(k)
     for keep, drop in _fuzzy_merges(forms, labels):
         forms[keep].update(forms.pop(drop))
         labels[keep].update(labels.pop(drop))
