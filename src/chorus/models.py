@@ -238,6 +238,67 @@ class TimelineEvent:
 
 
 @dataclass(frozen=True)
+class Support:
+    """One article's wording of a claim, cited."""
+
+    article: str
+    start: int  # source text
+    end: int
+    text: str
+    origin: tuple[str, ...] = ()  # where this article took it from: "wire:Reuters", "anon:egyptian security sources", "group:<id>"
+
+
+@dataclass(frozen=True)
+class Claim:
+    id: str
+    text: str  # a representative sentence, as written
+    status: str  # corroborated | single_source | disputed
+    sources: tuple[str, ...]  # article ids
+    independent_sources: int
+    support: tuple[Support, ...]
+    attributed_to: str | None = None
+    corroborated: bool = False  # >= 2 independent sources (also true for a disputed claim that is)
+
+
+@dataclass(frozen=True)
+class DisputeSide:
+    position: str  # what this side holds, in a few words ("talks ended without agreement")
+    who: tuple[str, ...]  # speakers / sources on this side
+    claims: tuple[str, ...]  # claim ids
+    support: tuple[Support, ...]
+
+
+@dataclass(frozen=True)
+class Dispute:
+    kind: str  # contradiction | numbers | rejection
+    topic: str
+    sides: tuple[DisputeSide, ...]
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class FramingVariant:
+    phrase: str
+    articles: tuple[str, ...]
+    loaded: bool = False
+    citations: tuple[Citation, ...] = ()
+
+
+@dataclass(frozen=True)
+class Framing:
+    referent: str
+    variants: tuple[FramingVariant, ...]
+
+
+@dataclass(frozen=True)
+class CoverageRow:
+    claim: str  # claim id
+    reported_by: tuple[str, ...]  # outlets
+    omitted_by: tuple[str, ...]
+    alone: bool  # one outlet only
+
+
+@dataclass(frozen=True)
 class Story:
     id: str
     title: str
@@ -250,9 +311,11 @@ class StoryBriefing:
     summary: tuple[SummarySentence, ...]
     entities: tuple[StoryEntity, ...]
     quotes: tuple = ()
-    claims: tuple = ()
-    timeline: tuple = ()
-    framing: tuple = ()
+    claims: tuple[Claim, ...] = ()
+    timeline: tuple[TimelineEvent, ...] = ()
+    framing: tuple[Framing, ...] = ()
+    disputes: tuple[Dispute, ...] = ()
+    coverage: tuple[CoverageRow, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,8 @@ def story_dict(sb: StoryBriefing, articles: dict[str, Article]) -> dict:
         "claims": [_plain(c) for c in sb.claims],
         "timeline": [_plain(t) for t in sb.timeline],
         "framing": [_plain(f) for f in sb.framing],
+        "disputes": [_plain(d) for d in sb.disputes],
+        "coverage": [_plain(r) for r in sb.coverage],
     }
 
 

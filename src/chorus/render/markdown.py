@@ -9,6 +9,8 @@ from __future__ import annotations
 from chorus.models import Article, Briefing, StoryBriefing
 
 ENTITY_ROWS = 12
+SINGLE_SOURCE_ROWS = 6
+COVERAGE_ROWS = 10
 
 
 def _cell(text: str) -> str:
@@ -38,12 +40,65 @@ def _story(n: int, sb: StoryBriefing, articles: dict[str, Article]) -> list[str]
     for a in members:
         date = a.published + (" (inferred)" if a.published_source == "inferred" else "") if a.published else "—"
         out.append(f"| {number[a.id]} | {_cell(a.outlet)} | {_cell(a.title)} | {date} | {a.id} |")
+    out += _claims(sb, number, articles)
     if sb.entities:
         out += ["", "### Main entities", "", "| Entity | Type | Articles | Also called |", "|---|---|---|---|"]
         for e in sb.entities[:ENTITY_ROWS]:
             aliases = ", ".join(e.aliases) or "—"
             out.append(f"| {_cell(e.name)} | {e.type} | {len(e.articles)} of {len(members)} | {_cell(aliases)} |")
     out.append("")
+    return out
+
+
+def _refs(supports, number) -> str:
+    return "; ".join(f"{number[s.article]}:{s.start}-{s.end}" for s in supports if s.article in number)
+
+
+def _short(text: str, limit: int = 90) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+def _claims(sb: StoryBriefing, number: dict[str, int], articles: dict[str, Article]) -> list[str]:
+    out: list[str] = []
+    confirmed = [c for c in sb.claims if c.corroborated and c.status != "disputed"]
+    single = [c for c in sb.claims if c.status == "single_source"]
+    if confirmed:
+        out += ["", "### What is confirmed", "", "Said by at least two independent sources (copies and shared wire origins count once)."]
+        out.append("")
+        for c in confirmed:
+            outlets = ", ".join(dict.fromkeys(articles[a].outlet for a in c.sources))
+            who = f" ({c.attributed_to})" if c.attributed_to else ""
+            out.append(f"- {c.text}{who} — {c.independent_sources} independent of {len(c.sources)} reports: {outlets} [{_refs(c.support, number)}]")
+    if sb.disputes:
+        out += ["", "### Disputed", ""]
+        for d in sb.disputes:
+            sides = []
+            for side in d.sides:
+                who = ", ".join(side.who) or "unattributed"
+                example = _short(side.support[0].text, 110) if side.support else ""
+                sides.append(f"**{side.position}** ({who}): “{example}” [{_refs(side.support[:4], number)}]")
+            out.append(f"- {d.topic}: " + "  \n  against " .join(sides) + (f" — {d.note}" if d.note else ""))
+    if single:
+        out += ["", f"### Single-source (top {min(len(single), SINGLE_SOURCE_ROWS)} of {len(single)})", ""]
+        for c in single[:SINGLE_SOURCE_ROWS]:
+            out.append(f"- {c.text} — only {articles[c.sources[0]].outlet}" + (f" ({len(c.sources)} copies)" if len(c.sources) > 1 else "") + f" [{_refs(c.support, number)}]")
+    if sb.framing:
+        out += ["", "### How outlets put it", ""]
+        for f in sb.framing:
+            variants = " · ".join(
+                f"“{v.phrase}”{' (loaded)' if v.loaded else ''} {', '.join(str(number[a]) for a in v.articles if a in number)}"
+                for v in f.variants
+            )
+            out.append(f"- {f.referent}: {variants}")
+    if sb.coverage and len(number) > 1:
+        outlets = sorted({a.outlet for a in articles.values() if a.id in number})
+        rows = [r for r in sb.coverage if len(r.reported_by) > 1 or r.alone][:COVERAGE_ROWS]
+        out += ["", "### Coverage", "", "| Claim | " + " | ".join(_cell(o[:14]) for o in outlets) + " |", "|---|" + "---|" * len(outlets)]
+        texts = {c.id: c.text for c in sb.claims}
+        for r in rows:
+            marks = " | ".join("✓" if o in r.reported_by else "·" for o in outlets)
+            out.append(f"| {_cell(_short(texts[r.claim], 60))} | {marks} |")
     return out
 
 
