@@ -84,7 +84,13 @@ def test_seed_summary_is_about_150_words_and_free_of_boilerplate(seeds):
 def test_seed_briefing_has_the_documented_keys(seeds):
     for a in seeds["articles"]:
         assert {"id", "outlet", "title", "published", "published_source", "path", "url"} <= set(a)
-        assert a["published"] is None and a["published_source"] is None  # the seeds carry no dates
+        # the seeds carry no dates: any date is inferred, with its evidence
+        assert a["published_source"] in (None, "inferred")
+        if a["published_source"] == "inferred":
+            assert a["published_evidence"] and (a["published"] or a["published_range"])
+    kirby_monday = next(a for a in seeds["articles"] if a["outlet"].startswith("003"))
+    # the caption dates the photo Sunday 2024-08-25 and the text says "on Monday": no earlier than the 26th
+    assert (kirby_monday["published"] or kirby_monday["published_range"]).startswith("2024-08-26")
     story = seeds["stories"][0]
     assert {"id", "title", "articles", "summary", "entities", "quotes", "claims", "timeline", "framing"} <= set(story)
     kirby = next(e for e in story["entities"] if e["name"] == "John Kirby")

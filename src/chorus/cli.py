@@ -63,7 +63,11 @@ def cli() -> None:
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file instead of stdout.")
 @click.option("--words", type=int, default=None, help="Summary length in words (default 150).")
 @click.option("--workers", type=int, default=None, help="Annotation processes (default: one per core, at most 2).")
-def brief(paths: tuple[str, ...], fmt: str, out: Path | None, words: int | None, workers: int | None) -> None:
+@click.option("--llm-url", default=None, help="OpenAI-compatible endpoint for an abstractive summary (off by default); ungrounded sentences are dropped.")
+@click.option("--llm-model", default=None, help="Model name to ask the endpoint for.")
+def brief(
+    paths: tuple[str, ...], fmt: str, out: Path | None, words: int | None, workers: int | None, llm_url: str | None, llm_model: str | None
+) -> None:
     """Read news files and print a briefing per story.
 
     PATHS are files, directories (read recursively), glob patterns, or - for stdin:
@@ -77,12 +81,15 @@ def brief(paths: tuple[str, ...], fmt: str, out: Path | None, words: int | None,
     """
     from chorus.render import render
 
-    settings = _settings(summary_words=words, workers=workers)
+    settings = _settings(summary_words=words, workers=workers, llm_url=llm_url, llm_model=llm_model)
     try:
         briefing = pipeline.brief(paths, settings)
     except ChorusError as exc:
         raise click.ClickException(str(exc)) from None
     _report(list(briefing.rejected))
+    for sb in briefing.stories:
+        if sb.summary_dropped:
+            click.echo(f"summary of story {sb.story.id}: dropped {len(sb.summary_dropped)} ungrounded sentence(s)", err=True)
     text = render(briefing, fmt)
     if out:
         _write_atomically(out, text)

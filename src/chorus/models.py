@@ -133,6 +133,7 @@ class Article:
     path: str | None = None
     encoding: str | None = None
     published_evidence: tuple[str, ...] = ()  # for an inferred date: why
+    published_range: str | None = None  # inferred, not to the day: ISO interval "2024-08-26/2024-08-31"
 
 
 @dataclass(frozen=True)
@@ -230,6 +231,20 @@ class StoryEntity:
 
 
 @dataclass(frozen=True)
+class StoryQuote:
+    """A quote in a story's briefing: the speaker under the story's canonical name."""
+
+    speaker: str  # canonical name or description; "" unknown
+    speaker_role: str | None
+    text: str
+    kind: str  # direct | partial | indirect
+    article: str
+    start: int  # source text
+    end: int
+    cue: str | None
+
+
+@dataclass(frozen=True)
 class TimelineEvent:
     date: str  # "2024-08-25", "2024-08" or "2024"
     granularity: str  # day | month | year
@@ -310,12 +325,15 @@ class StoryBriefing:
     story: Story
     summary: tuple[SummarySentence, ...]
     entities: tuple[StoryEntity, ...]
-    quotes: tuple = ()
+    quotes: tuple[StoryQuote, ...] = ()
     claims: tuple[Claim, ...] = ()
     timeline: tuple[TimelineEvent, ...] = ()
     framing: tuple[Framing, ...] = ()
     disputes: tuple[Dispute, ...] = ()
     coverage: tuple[CoverageRow, ...] = ()
+    articles: tuple[Article, ...] = ()  # the story's articles, with inferred publication dates
+    summary_mode: str = "extractive"  # or "abstractive" (--llm-url)
+    summary_dropped: tuple[tuple[str, str], ...] = ()  # abstractive: (sentence, why) not printed
 
 
 @dataclass(frozen=True)

@@ -7,16 +7,26 @@ dataclasses; this module is the only place that knows the order.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import BinaryIO
 
-from chorus.analyze.entities import story_entities
+import numpy as np
+
+from chorus.analyze.abstractive import LLMOptions, summarize_abstractive
+from chorus.analyze.claims import build_claims, coverage, mark_disputed
+from chorus.analyze.disputes import find_disputes
+from chorus.analyze.entities import canonical_speaker, story_entities
+from chorus.analyze.framing import framing
 from chorus.analyze.summary import SummaryOptions, summarize
+from chorus.analyze.timeline import InferredDate, story_timeline
 from chorus.clean import clean
 from chorus.cluster import GroupOptions, group_articles
 from chorus.config import Settings
-from chorus.models import AnnotatedArticle, Article, Briefing, RawDocument, Rejected, StoryBriefing
+from chorus.dedup import origins, syndication_groups
+from chorus.embed import get_embedder
+from chorus.models import AnnotatedArticle, Article, Briefing, RawDocument, Rejected, Story, StoryBriefing, StoryQuote
 from chorus.nlp.annotate import annotate_parallel
+from chorus.nlp.model import load_model
 from chorus.read import read_inputs
 from chorus.store import Store
 
@@ -57,30 +67,87 @@ def annotate_all(articles: Iterable[Article], settings: Settings) -> Iterator[An
 
 
 def analyze(docs: Sequence[AnnotatedArticle], settings: Settings) -> list[StoryBriefing]:
-    """group -> per story: entities, summary."""
+    """group -> per story: entities, claims, disputes, framing, coverage, summary."""
     by_id = {d.id: d for d in docs}
-    briefings = []
-    for story in group_articles(docs, GroupOptions()):
-        members = [by_id[i] for i in story.article_ids]
-        briefings.append(
-            StoryBriefing(
-                story=story,
-                summary=tuple(summarize(members, SummaryOptions(words=settings.summary_words))),
-                entities=tuple(story_entities(members)),
-            )
-        )
-    return briefings
+    return [analyze_story(story, [by_id[i] for i in story.article_ids], settings) for story in group_articles(docs, GroupOptions())]
+
+
+def with_inferred_date(article: Article, found: InferredDate | None) -> Article:
+    """The article with its inferred publication date: ``published`` only when the
+    evidence pins the day, else the range it supports."""
+    if found is None or article.published:
+        return article
+    return replace(
+        article,
+        published=found.date if found.precise else None,
+        published_source="inferred",
+        published_range=None if found.precise else found.date,
+        published_evidence=found.evidence,
+    )
+
+
+def _cosines(rows: np.ndarray) -> np.ndarray:
+    return rows @ rows.T
+
+
+def analyze_story(story: Story, members: Sequence[AnnotatedArticle], settings: Settings) -> StoryBriefing:
+    embedder = get_embedder(settings.embedder)
+    entities = story_entities(members)
+    speakers = {(d.id, q.sentence): canonical_speaker(q.speaker, entities) for d in members for q in d.quotes if q.speaker}
+    claims = build_claims(
+        members,
+        groups=syndication_groups(members),
+        article_origins={d.id: origins(d.article) for d in members},
+        speakers=speakers,
+        similarity=lambda texts: _cosines(embedder.embed(texts)),
+    )
+    starts = {(d.id, s.index): s.orig_start for d in members for s in d.sentences}
+    disputes = find_disputes(claims, members, speaker_at={(a, starts[(a, i)]): who for (a, i), who in speakers.items() if (a, i) in starts})
+    claims = mark_disputed(claims, {cid for d in disputes for side in d.sides for cid in side.claims})
+    sentence_at = {(d.id, s.orig_start): s.index for d in members for s in d.sentences}
+    boost = {
+        (s.article, sentence_at[(s.article, s.start)]): float(c.independent_sources - 1)
+        for c in claims
+        if c.corroborated
+        for s in c.support
+    }
+    nlp = load_model(settings.model)
+    inferred, timeline = story_timeline(members, nlp=nlp)
+    summary, mode, dropped = summarize(members, SummaryOptions(words=settings.summary_words), boost=boost), "extractive", ()
+    if settings.llm_url:
+        ranked = sorted(claims, key=lambda c: (not c.corroborated, -c.independent_sources))
+        result = summarize_abstractive(ranked, LLMOptions(settings.llm_url, settings.llm_model, settings.summary_words))
+        summary, mode, dropped = result.sentences, "abstractive", result.dropped
+    return StoryBriefing(
+        story=story,
+        summary_mode=mode,
+        summary_dropped=tuple(dropped),
+        articles=tuple(with_inferred_date(d.article, inferred.get(d.id)) for d in members),
+        timeline=timeline,
+        summary=tuple(summary),
+        entities=tuple(entities),
+        quotes=tuple(
+            StoryQuote(canonical_speaker(q.speaker, entities), q.speaker_role, q.text, q.kind, d.id, q.orig_start, q.orig_end, q.cue)
+            for d in members
+            for q in d.quotes
+        ),
+        claims=tuple(claims),
+        disputes=tuple(disputes),
+        framing=tuple(framing(members, nlp)),
+        coverage=tuple(coverage(claims, {d.id: d.article.outlet for d in members})),
+    )
 
 
 def brief(paths: Sequence[str], settings: Settings, stdin: BinaryIO | None = None) -> Briefing:
     """The one-shot job: inputs in, a briefing per story out (nothing is stored)."""
     prepared = prepare(paths, settings, stdin)
     docs = list(annotate_all(prepared.articles, settings))
-    return Briefing(
-        articles=tuple(d.article for d in docs),
-        stories=tuple(analyze(docs, settings)),
-        rejected=tuple(prepared.rejected),
-    )
+    stories = analyze(docs, settings)
+    return Briefing(articles=_articles_of(stories), stories=tuple(stories), rejected=tuple(prepared.rejected))
+
+
+def _articles_of(stories: Sequence[StoryBriefing]) -> tuple[Article, ...]:
+    return tuple(a for sb in stories for a in sb.articles)
 
 
 @dataclass(frozen=True)
@@ -108,8 +175,8 @@ def ingest(paths: Sequence[str], store: Store, settings: Settings, stdin: Binary
 
 
 def stored_briefing(store: Store, settings: Settings) -> Briefing:
-    docs = list(store.iter_annotated())
-    return Briefing(articles=tuple(d.article for d in docs), stories=tuple(analyze(docs, settings)))
+    stories = analyze(list(store.iter_annotated()), settings)
+    return Briefing(articles=_articles_of(stories), stories=tuple(stories))
 
 
 def raw_from_text(text: str, source: str = "<text>", outlet: str | None = None) -> RawDocument:

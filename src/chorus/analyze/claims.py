@@ -79,11 +79,20 @@ class Unit:
 
 
 def units_of(docs: Sequence[AnnotatedArticle], options: ClaimOptions = ClaimOptions()) -> list[Unit]:
+    """Sentences that can stand as a claim: not a question, not a piece of a quotation
+    that runs over several sentences (its quote marks do not pair up; the quotation
+    itself is kept whole among the story's quotes)."""
     out = []
     for d in docs:
         for s in d.sentences:
             text = d.sentence_text(s)
-            if s.contiguous and len(text.split()) >= options.min_words and not text.rstrip().endswith("?"):
+            if (
+                s.contiguous
+                and len(text.split()) >= options.min_words
+                and not text.rstrip().endswith("?")
+                and text.count('"') % 2 == 0
+                and text.count("“") == text.count("”")
+            ):
                 out.append(Unit(d, s, text))
     return out
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
+from chorus.analyze.claims import sentence_origins
 from chorus.models import AnnotatedArticle, Claim, Dispute, DisputeSide, Support
 
 _NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+)(?![\w.]*\d)")
@@ -56,11 +57,19 @@ def lexicon() -> Lexicon:
     return Lexicon(frames, tuple(data["denial"]["cues"]), {k: tuple(v) for k, v in numbers.items()}, ratio)
 
 
-def _matches(text: str, phrases: Sequence[str]) -> list[tuple[int, int, str]]:
+_OF_WHAT = re.compile(r"\s+of\s+(?:the\s+|a\s+|an\s+)?([\w-]+)")
+
+
+def _matches(text: str, phrases: Sequence[str], topic: Sequence[str] = ()) -> list[tuple[int, int, str]]:
+    """Where the phrases stand. With ``topic``, "collapse of the dam" is not about the
+    talks: a phrase followed by "of <word>" counts only when that word is a topic."""
     low = text.casefold()
     out = []
     for p in phrases:
         for m in re.finditer(rf"(?<![\w-]){re.escape(p)}(?![\w-])", low):
+            of = _OF_WHAT.match(low, m.end())
+            if topic and of and of.group(1) not in topic:
+                continue
             out.append((m.start(), m.end(), p))
     return out
 
@@ -76,14 +85,16 @@ def _outside(found: list[tuple[int, int, str]], other: list[tuple[int, int, str]
     return [f for f in found if not any(o[0] < f[1] and f[0] < o[1] and o[0] < f[0] for o in other)]
 
 
-def side_in(frame: Frame, text: str, previous: str = "", denial: Sequence[str] = ()) -> tuple[int, str] | None:
+def side_in(
+    frame: Frame, text: str, previous: str = "", denial: Sequence[str] = (), *, topic_text: str | None = None
+) -> tuple[int, str] | None:
     """+1 / -1 and the phrase that decided it, or None when the sentence takes no side.
     A denial cue turns the negative phrases it comes with into a positive side
     ("pushed back on suggestions that the talks have broken down"); a bare denial
     ("That is not accurate.") denies the side of the sentence before it."""
-    if not _has(text, frame.topic) and not (_has(text, denial) and previous):
+    if not _has(topic_text or text, frame.topic) and not (_has(text, denial) and previous):
         return None
-    pos_all, neg_all = _matches(text, frame.positive), _matches(text, frame.negative)
+    pos_all, neg_all = _matches(text, frame.positive, frame.topic), _matches(text, frame.negative, frame.topic)
     pos, neg = _outside(pos_all, neg_all), _outside(neg_all, pos_all)
     denied = _has(text, denial)
     if denied and neg and not frame.by_party:
@@ -103,13 +114,19 @@ def _who(claim: Claim, speakers: Mapping[str, str]) -> list[str]:
     """Who holds a claim: its speaker, else the unnamed sources or wire it is credited to."""
     if claim.attributed_to or speakers.get(claim.id):
         return [claim.attributed_to or speakers[claim.id]]
-    origins = [k for s in claim.support for k in s.origin]
+    return _origin_names([k for s in claim.support for k in s.origin])
+
+
+def _origin_names(origins: Sequence[str] | set[str]) -> list[str]:
     anon = [k.split(":", 1)[1] + "s" for k in origins if k.startswith("anon:")]
     wires = [k.split(":", 1)[1] for k in origins if k.startswith("wire:")]
     if anon:
         return [f"{a} (via {wires[0]})" if wires else a for a in dict.fromkeys(anon)]
     return list(dict.fromkeys(wires))
 
+
+# words that join two clauses saying different things
+_CONTRAST = re.compile(r",?\s+\b(?:although|though|even as|even though|while|whereas|but)\b\s+", re.I)
 
 _ACTOR_LABELS = frozenset({"PERSON", "ORG", "NORP", "GPE"})
 _PASSIVE = re.compile(r"\b(was|were|been|be|is|are|being)\s+$", re.I)
@@ -139,9 +156,11 @@ def find_disputes(
     docs: Sequence[AnnotatedArticle],
     *,
     speakers: Mapping[str, str] | None = None,  # claim id -> who says it
+    speaker_at: Mapping[tuple[str, int], str] | None = None,  # (article, source start of a sentence) -> speaker
 ) -> list[Dispute]:
     lex = lexicon()
     speakers = speakers or {}
+    speaker_at = speaker_at or {}
     by_id = {d.id: d for d in docs}
     previous = _previous_sentences(docs)
     disputes: list[Dispute] = []
@@ -149,11 +168,15 @@ def find_disputes(
         sides: dict[object, list[tuple[Claim, str]]] = defaultdict(list)
         for c in claims:
             s = c.support[0]
-            got = side_in(frame, c.text, previous.get((s.article, s.start), ""), lex.denial)
-            if got is None:
-                continue
-            key = (got[0], party_of(c, got[1], by_id)) if frame.by_party else got[0]
-            sides[key].append((c, got[1]))
+            # a sentence can hold both sides: "talks ended without a deal, although the
+            # minister called them productive" — each clause is read on its own
+            for k, clause in enumerate(_CONTRAST.split(c.text)):
+                before = previous.get((s.article, s.start), "") if k == 0 else ""
+                got = side_in(frame, clause, before, lex.denial, topic_text=c.text)
+                if got is None:
+                    continue
+                key = (got[0], party_of(c, got[1], by_id)) if frame.by_party else got[0]
+                sides[key].append((c, got[1], clause if clause != c.text else ""))
         if frame.by_party:
             disputes += _party_disputes(frame, sides, speakers)
         elif sides.get(1) and sides.get(-1):
@@ -164,11 +187,11 @@ def find_disputes(
                     sides=(_side(sides[-1], speakers), _side(sides[1], speakers)),
                 )
             )
-    disputes += _number_disputes(claims, lex)
+    disputes += _number_disputes(claims, lex, speaker_at)
     return disputes
 
 
-def _party_disputes(frame: Frame, sides: Mapping[object, list[tuple[Claim, str]]], speakers: Mapping[str, str]) -> list[Dispute]:
+def _party_disputes(frame: Frame, sides: Mapping[object, list[tuple[Claim, str, str]]], speakers: Mapping[str, str]) -> list[Dispute]:
     yes = {party: items for (sign, party), items in sides.items() if sign == 1 and party}
     no = {party: items for (sign, party), items in sides.items() if sign == -1 and party}
     out = []
@@ -186,11 +209,16 @@ def _party_disputes(frame: Frame, sides: Mapping[object, list[tuple[Claim, str]]
     return out
 
 
-def _side(items: Sequence[tuple[Claim, str]], speakers: Mapping[str, str], party: str = "") -> DisputeSide:
-    claims = [c for c, _ in items]
+def _side(items: Sequence[tuple[Claim, str, str]], speakers: Mapping[str, str], party: str = "") -> DisputeSide:
+    """One side of a dispute. For a claim read clause by clause, who holds the clause
+    comes from the clause itself (its unnamed sources or wire), not from the speaker
+    the whole sentence is attributed to."""
+    claims = list(dict.fromkeys(c for c, _, _ in items))
     who = [party] if party else []
-    who += [w for c in claims for w in _who(c, speakers)]
-    phrases = list(dict.fromkeys(p for _, p in items))
+    for c, _, clause in items:
+        own = _origin_names(sentence_origins(clause)) if clause else []
+        who += own or _who(c, speakers)
+    phrases = list(dict.fromkeys(p for _, p, _ in items))
     supports: list[Support] = [s for c in claims for s in c.support]
     return DisputeSide(
         position=", ".join(phrases[:3]),
@@ -215,7 +243,7 @@ def quantities(text: str, lex: Lexicon) -> list[tuple[str, int]]:
     for name, words in lex.quantities.items():
         for w in words:
             for m in re.finditer(rf"(?<![\w-]){re.escape(w)}(?![\w-])", low):
-                window = low[max(0, m.start() - 60) : m.end() + 40]
+                window = low[max(0, m.start() - 60) : m.end() + 70]
                 value = _nearest_number(window, m.start() - max(0, m.start() - 60))
                 if value is not None:
                     found.append((name, value))
@@ -236,10 +264,10 @@ def _nearest_number(window: str, anchor: int) -> int | None:
             distance = abs(m.start() - anchor)
             if best is None or distance < best[0]:
                 best = (distance, value)
-    return best[1] if best and best[0] <= 45 else None
+    return best[1] if best and best[0] <= 60 else None
 
 
-def _number_disputes(claims: Sequence[Claim], lex: Lexicon) -> list[Dispute]:
+def _number_disputes(claims: Sequence[Claim], lex: Lexicon, speaker_at: Mapping[tuple[str, int], str]) -> list[Dispute]:
     """Different figures for one count. Every article's wording is read (an aligned
     claim often carries both figures: "14 injured" in one report, "17" in another)."""
     by_quantity: dict[str, dict[int, list[tuple[Claim, Support]]]] = defaultdict(lambda: defaultdict(list))
@@ -259,7 +287,13 @@ def _number_disputes(claims: Sequence[Claim], lex: Lexicon) -> list[Dispute]:
                         sides=tuple(
                             DisputeSide(
                                 position=f"{v} {name}",
-                                who=(),
+                                who=tuple(
+                                    dict.fromkeys(
+                                        w
+                                        for _, sup in values[v]
+                                        for w in ([speaker_at[(sup.article, sup.start)]] if (sup.article, sup.start) in speaker_at else _origin_names(sup.origin))
+                                    )
+                                ),
                                 claims=tuple(dict.fromkeys(c.id for c, _ in values[v])),
                                 support=tuple(s for _, s in values[v]),
                             )

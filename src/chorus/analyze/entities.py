@@ -167,3 +167,13 @@ def entity_keys(doc: AnnotatedArticle) -> set[str]:
             key = normalise(m.text)
             keys.add(normalise(aliases.get(key, key)))
     return keys - _NOT_NAMES
+
+
+def canonical_speaker(speaker: str, entities: Sequence[StoryEntity]) -> str:
+    """The story's name for a speaker named in one article ("Kirby" -> "John Kirby");
+    descriptions of unnamed sources stay as written."""
+    key = normalise(speaker)
+    for e in entities:
+        if e.type == "PERSON" and (normalise(e.name) == key or key in {normalise(a) for a in e.aliases}):
+            return e.name
+    return speaker

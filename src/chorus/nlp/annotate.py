@@ -17,6 +17,8 @@ from spacy.tokens import Doc
 
 from chorus.models import AnnotatedArticle, Article, Mention, Sentence
 from chorus.nlp.model import load_model
+from chorus.nlp.quotes import extract_quotes
+from chorus.nlp.timex import find_times
 
 ENTITY_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "EVENT", "PRODUCT", "LAW", "WORK_OF_ART"})
 BATCH = 32
@@ -82,7 +84,14 @@ def annotate_doc(article: Article, doc: Doc) -> AnnotatedArticle:
         o_start, o_end = article.offsets.to_original(start, end)
         idx = max(0, _bisect(sent_starts, start))
         mentions.append(Mention(article.text[start:end], ent.label_, start, end, o_start, o_end, idx))
-    return AnnotatedArticle(article, tuple(sentences), tuple(mentions))
+    starts = [s.start for s in sentences]
+    return AnnotatedArticle(
+        article,
+        tuple(sentences),
+        tuple(mentions),
+        times=find_times(article, doc, starts),
+        quotes=extract_quotes(article, doc, starts),
+    )
 
 
 def _bisect(starts: list[int], pos: int) -> int:

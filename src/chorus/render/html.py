@@ -17,6 +17,7 @@ def to_html(briefing: Briefing) -> str:
     articles = {a["id"]: a for a in data["articles"]}
     for story in data["stories"]:
         number = {aid: k for k, aid in enumerate(story["articles"], 1)}
+        story["number"] = number
         for sentence in story["summary"]:
             for c in sentence["citations"]:
                 c["n"] = number.get(c["article"], "?")

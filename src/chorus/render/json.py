@@ -17,6 +17,8 @@ def article_dict(a: Article) -> dict:
         "title_source": a.title_source,
         "published": a.published,
         "published_source": a.published_source,
+        "published_range": a.published_range,
+        "published_evidence": list(a.published_evidence),
         "path": a.path,
         "url": a.url,
         "source": a.source,
@@ -40,6 +42,8 @@ def story_dict(sb: StoryBriefing, articles: dict[str, Article]) -> dict:
         "summary": [
             {"text": s.text, "citations": [asdict(c) for c in s.citations]} for s in sb.summary
         ],
+        "summary_mode": sb.summary_mode,
+        "summary_dropped": [{"text": t, "why": why} for t, why in sb.summary_dropped],
         "entities": [
             {"name": e.name, "type": e.type, "aliases": list(e.aliases), "articles": list(e.articles), "mentions": e.mentions}
             for e in sb.entities

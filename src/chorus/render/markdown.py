@@ -38,9 +38,17 @@ def _story(n: int, sb: StoryBriefing, articles: dict[str, Article]) -> list[str]
         out.append("- (no sentence could be extracted)")
     out += ["", "### Articles", "", "| # | Outlet | Title | Published | Id |", "|---|---|---|---|---|"]
     for a in members:
-        date = a.published + (" (inferred)" if a.published_source == "inferred" else "") if a.published else "—"
+        if a.published:
+            date = a.published + (" (inferred)" if a.published_source == "inferred" else "")
+        elif a.published_range:
+            lo, _, hi = a.published_range.partition("/")
+            date = f"{lo} to {hi} (inferred)" if hi and hi != ".." else f"on or after {lo} (inferred)"
+        else:
+            date = "—"
         out.append(f"| {number[a.id]} | {_cell(a.outlet)} | {_cell(a.title)} | {date} | {a.id} |")
     out += _claims(sb, number, articles)
+    out += _quotes(sb, number)
+    out += _timeline(sb, number)
     if sb.entities:
         out += ["", "### Main entities", "", "| Entity | Type | Articles | Also called |", "|---|---|---|---|"]
         for e in sb.entities[:ENTITY_ROWS]:
@@ -99,6 +107,31 @@ def _claims(sb: StoryBriefing, number: dict[str, int], articles: dict[str, Artic
         for r in rows:
             marks = " | ".join("✓" if o in r.reported_by else "·" for o in outlets)
             out.append(f"| {_cell(_short(texts[r.claim], 60))} | {marks} |")
+    return out
+
+
+def _quotes(sb: StoryBriefing, number: dict[str, int]) -> list[str]:
+    if not sb.quotes:
+        return []
+    by_speaker: dict[str, list] = {}
+    for q in sb.quotes:
+        by_speaker.setdefault(q.speaker or "unattributed", []).append(q)
+    out = ["", "### Who said what", ""]
+    for speaker, quotes in sorted(by_speaker.items(), key=lambda kv: (kv[0] == "unattributed", -len(kv[1]), kv[0])):
+        roles = sorted({q.speaker_role for q in quotes if q.speaker_role})
+        out.append(f"- **{speaker}**" + (f" ({'; '.join(roles)})" if roles else ""))
+        for q in quotes:
+            text = f"“{_short(q.text, 160)}”" if q.kind != "indirect" else _short(q.text, 160)
+            out.append(f"  - {text} — {q.kind}{', ' + q.cue if q.cue else ''} [{number[q.article]}:{q.start}-{q.end}]")
+    return out
+
+
+def _timeline(sb: StoryBriefing, number: dict[str, int]) -> list[str]:
+    if not sb.timeline:
+        return []
+    out = ["", "### Timeline", ""]
+    for e in sb.timeline:
+        out.append(f"- {e.date} — {_short(e.text, 160)} [{_refs(e.citations, number)}]")
     return out
 
 

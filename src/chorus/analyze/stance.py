@@ -1,0 +1,465 @@
+"""Stance: does an article agree with a claim, dispute it, discuss it or ignore it?
+
+Measured on FNC-1 (headline = claim, body = article); see ``chorus eval stance``.
+
+1. Related or not: the headline is aligned with the body's sentences by chorus's claim
+   similarity (:func:`chorus.analyze.claims.similarity_matrix`: TF-IDF of stemmed
+   content words blended with sentence embeddings), plus whole-body TF-IDF overlap.
+   The best-aligned sentences are the *evidence*.
+2. Disagree: chorus's dispute logic read around the evidence: the denial cues of
+   ``data/disputes.toml`` plus refutation words ("hoax", "debunked"), opposite sides
+   of a dispute frame (:func:`chorus.analyze.disputes.side_in`), and a negator in
+   front of the headline's own predicate ("did not resign" against "resigns").
+3. Agree or discuss: hedging and attribution ("reportedly", "according to", named
+   origins from :func:`chorus.analyze.claims.sentence_origins`) against confirmation
+   ("confirmed", "officially", "announced").
+
+A :class:`StanceModel` turns those features into a label: either fixed thresholds
+(:data:`RULES`, no training data needed) or a small gradient-boosted classifier
+trained on labelled pairs (:func:`train_stance_model`).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from chorus.analyze.claims import ClaimOptions, sentence_origins, similarity_matrix
+from chorus.analyze.disputes import lexicon, side_in
+from chorus.analyze.textsim import common_words, content_words, stem
+
+LABELS = ("agree", "disagree", "discuss", "unrelated")
+RELATED = ("agree", "disagree", "discuss")
+
+# Refutation words beyond the dispute lexicon's denial cues: how a report says a claim
+# is not so ("the photo is a hoax", "the story was debunked").
+REFUTE = (
+    "fake", "faked", "hoax", "hoaxes", "debunk", "debunked", "debunks", "false", "falsely", "fabricated",
+    "made up", "made-up", "satire", "satirical", "parody", "prank", "bogus", "doctored", "photoshopped",
+    "refuted", "refutes", "denial", "dismissed", "rejected", "baseless", "no evidence", "myth", "nonsense",
+    "not real", "never happened", "retracted", "retraction", "fraud", "scam", "misleading", "rumours are untrue",
+    "no truth", "not the case", "contrary to", "rubbish", "untrue", "not true", "denied", "denies", "deny",
+)  # fmt: skip
+# Hedging and attribution: the report passes a claim on without vouching for it.
+HEDGE = (
+    "reportedly", "allegedly", "alleged", "alleges", "claims", "claimed", "claim", "claiming", "according to",
+    "could", "may", "might", "unconfirmed", "unverified", "purportedly", "purported", "apparently", "appears",
+    "appear", "seems", "seem", "rumor", "rumors", "rumour", "rumours", "rumored", "rumoured", "speculation",
+    "speculate", "if true", "suggests", "suggested", "said to", "believed to", "possibly", "potentially",
+    "supposedly", "reports", "reported", "report", "sources", "unclear", "not yet confirmed",
+    "could not be verified", "cannot be verified", "investigating", "would", "whether",
+)  # fmt: skip
+# Confirmation: the report states the claim as fact or says it was confirmed.
+CONFIRM = (
+    "confirmed", "confirms", "confirm", "confirmation", "officially", "announced", "announces", "it is true",
+    "indeed", "verified", "in fact", "revealed", "reveals", "proved", "proven", "proof", "finally", "actually",
+    "true", "has been", "have been", "was", "did", "statement", "official",
+)  # fmt: skip
+NEGATORS = frozenset({"not", "no", "never", "neither", "nor", "without", "nothing", "none", "cannot", "hardly"})
+NEGATION_WINDOW = 3  # a negator this many words before a word of the headline negates it
+
+EVIDENCE = 3  # sentences kept as evidence: the best-aligned ones
+MAX_SENTENCES = 120  # longer bodies are cut: their tail rarely bears on the headline
+
+_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*|\d[\d,.]*")
+_PARAGRAPH = re.compile(r"\n\s*\n|\n(?=\s*[\"“‘A-Z0-9•*-])")
+# One regex splitter, not spaCy: FNC-1 has ~32,000 body sentences and the eval has
+# to stay under 5 minutes on 2 cores; the cut points only have to be near the right
+# place for alignment, and abbreviations ("Mr. Smith") are joined back below.
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’')\]]*\s+(?=[\"“‘'(\[]?[A-Z0-9])")
+_ABBREV = re.compile(r"(?:\b(?:Mr|Mrs|Ms|Dr|Prof|St|Sen|Rep|Gov|Gen|Lt|Col|Sgt|Jr|Sr|Inc|Corp|Co|Ltd|No|vs|U\.S|U\.K)|\b[A-Z])\.$")
+
+
+def _cue_pattern(phrases: Sequence[str]) -> re.Pattern[str]:
+    ordered = sorted({p.casefold() for p in phrases}, key=len, reverse=True)
+    return re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(p) for p in ordered) + r")(?![\w-])", re.I)
+
+
+@lru_cache(maxsize=1)
+def _patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """Compiled cue lists (refutation with the dispute lexicon's denials, hedging, confirmation)."""
+    return _cue_pattern(REFUTE + lexicon().denial), _cue_pattern(HEDGE), _cue_pattern(CONFIRM)
+
+
+def split_sentences(body: str) -> list[str]:
+    """Paragraphs, then sentences, with a regex: cheap enough for tens of thousands of bodies."""
+    out: list[str] = []
+    for para in _PARAGRAPH.split(body):
+        para = " ".join(para.split())
+        if not para:
+            continue
+        pieces = _SENTENCE_END.split(para)
+        merged: list[str] = []
+        for piece in pieces:
+            if merged and _ABBREV.search(merged[-1]):
+                merged[-1] += " " + piece
+            else:
+                merged.append(piece)
+        out.extend(p for p in merged if p.strip())
+    return out
+
+
+# ---------------------------------------------------------------- embeddings
+
+
+Embedder = Callable[[Sequence[str]], np.ndarray]
+
+
+@lru_cache(maxsize=1)
+def default_embedder() -> Embedder | None:
+    """Row-normalised sentence embeddings (wordllama), or None when it is not installed.
+    Prefers chorus's shared embedder when the package has one."""
+    try:
+        from chorus.embed import get_embedder  # type: ignore[import-not-found]
+
+        model = get_embedder("wordllama")
+    except (ImportError, LookupError, ValueError, RuntimeError, OSError):
+        model = _wordllama()
+    if model is None:
+        return None
+    embed = model.embed if hasattr(model, "embed") else model
+
+    def run(texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, 1), dtype=np.float32)
+        vecs = np.asarray(embed(list(texts)), dtype=np.float32)
+        norms = np.linalg.norm(vecs, axis=1, keepdims=True)
+        return vecs / np.where(norms == 0, 1.0, norms)
+
+    return run
+
+
+def _wordllama() -> Any | None:
+    """wordllama's bundled 256-d model, loaded from the package itself (never downloaded)."""
+    try:
+        from pathlib import Path
+
+        import wordllama
+        from wordllama import WordLlama
+    except ImportError:
+        return None
+    try:
+        return WordLlama.load(cache_dir=Path(wordllama.__file__).parent, disable_download=True)
+    except Exception:  # noqa: BLE001 - a broken install means no embeddings, not a crash
+        return None
+
+
+# ---------------------------------------------------------------- features
+
+FEATURES = (
+    # alignment
+    "align_max", "align_top3", "align_first", "align_n_above", "align_share_above", "align_best_pos",
+    "embed_max", "embed_body", "tfidf_body", "overlap_content", "overlap_common", "overlap_names",
+    # disagreement
+    "refute_evidence", "refute_body", "refute_lead", "refute_headline", "negated_predicate",
+    "negation_headline", "frame_opposite", "frame_same",
+    # agree / discuss
+    "hedge_evidence", "hedge_body", "hedge_lead", "hedge_headline", "confirm_evidence", "confirm_body",
+    "confirm_headline", "origins_evidence", "quotes_evidence", "question_headline",
+    # size
+    "log_sentences", "headline_words",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class PairFeatures:
+    values: np.ndarray  # one value per name in FEATURES
+    evidence: tuple[int, ...]  # body sentence indices, best-aligned first
+    cues: tuple[str, ...]  # refutation / hedging cues found around the evidence
+
+
+@dataclass(frozen=True)
+class _Body:
+    sentences: list[str]
+    words: list[list[str]]  # lower-case word tokens per sentence
+    refute: np.ndarray  # cue counts per sentence
+    hedge: np.ndarray
+    confirm: np.ndarray
+    origins: np.ndarray
+    quotes: np.ndarray
+    content: frozenset[str]
+    common: frozenset[str]
+    text: str
+
+
+def _count(pattern: re.Pattern[str], texts: Sequence[str]) -> np.ndarray:
+    return np.array([len(pattern.findall(t)) for t in texts], dtype=float)
+
+
+def _body(sentences: Sequence[str]) -> _Body:
+    refute, hedge, confirm = _patterns()
+    sents = list(sentences)[:MAX_SENTENCES]
+    text = " ".join(sents)
+    return _Body(
+        sentences=sents,
+        words=[[w.casefold() for w in _WORD.findall(s)] for s in sents],
+        refute=_count(refute, sents),
+        hedge=_count(hedge, sents),
+        confirm=_count(confirm, sents),
+        origins=np.array([len(sentence_origins(s)) for s in sents], dtype=float),
+        quotes=np.array([s.count('"') + s.count("“") > 0 for s in sents], dtype=float),
+        content=frozenset(content_words(text)),
+        common=frozenset(common_words(text)),
+        text=text,
+    )
+
+
+def _negated(words: Sequence[str], targets: set[str]) -> bool:
+    """A negator shortly before a word whose stem is one of the targets."""
+    for i, w in enumerate(words):
+        if stem(w) in targets:
+            before = words[max(0, i - NEGATION_WINDOW) : i]
+            if any(b in NEGATORS or b.endswith("n't") or b.endswith("n’t") for b in before):
+                return True
+    return False
+
+
+def _frame_sides(text: str, previous: str = "") -> dict[str, int]:
+    lex = lexicon()
+    out = {}
+    for frame in lex.frames:
+        got = side_in(frame, text, previous, lex.denial)
+        if got:
+            out[frame.name] = got[0]
+    return out
+
+
+def pair_features(
+    headlines: Sequence[str],
+    body_sentences: Sequence[str],
+    *,
+    vectorizer: Any | None = None,
+    embedder: Embedder | None = None,
+    options: ClaimOptions = ClaimOptions(),
+) -> list[PairFeatures]:
+    """Features of each headline against one body, all headlines aligned in one
+    similarity matrix (as claims of one story are: the IDF is the story's)."""
+    body = _body(body_sentences)
+    n, k = len(body.sentences), len(headlines)
+    if n == 0:
+        return [PairFeatures(np.zeros(len(FEATURES)), (), ()) for _ in headlines]
+    texts = list(headlines) + body.sentences
+    vecs = embedder(texts) if embedder is not None else None
+    similarity = (lambda _texts: vecs @ vecs.T) if vecs is not None else None
+    sim = similarity_matrix(texts, similarity, options)[:k, k:]
+    embed_sim = vecs[:k] @ vecs[k:].T if vecs is not None else np.zeros((k, n))
+    if vecs is not None:
+        mean = vecs[k:].mean(axis=0)
+        embed_body = vecs[:k] @ (mean / (np.linalg.norm(mean) or 1.0))
+    else:
+        embed_body = np.zeros(k)
+    if vectorizer is not None:
+        m = vectorizer.transform(list(headlines) + [body.text])
+        tfidf_body = (m[:k] @ m[k].T).toarray().ravel()
+    else:
+        tfidf_body = sim.max(axis=1)
+    refute, hedge, confirm = _patterns()
+    body_sides = [_frame_sides(s, body.sentences[i - 1] if i else "") for i, s in enumerate(body.sentences)]
+    lead = slice(0, min(2, n))
+    out = []
+    for h, headline in enumerate(headlines):
+        row = sim[h]
+        order = np.argsort(-row, kind="stable")
+        evidence = [int(i) for i in order[:EVIDENCE]]
+        # denials often follow the sentence that states the claim ("But police denied it")
+        window = sorted({j for i in evidence for j in (i, i + 1) if j < n})
+        h_words = [w.casefold() for w in _WORD.findall(headline)]
+        h_common = common_words(headline)
+        h_content = set(content_words(headline))
+        h_names = {stem(w) for w in _WORD.findall(headline) if w[:1].isupper()} - {"the", "a"}
+        h_negated = any(w in NEGATORS or w.endswith(("n't", "n’t")) for w in h_words)
+        negated = sum(_negated(body.words[i], h_common) for i in window) if h_common else 0
+        h_sides = _frame_sides(headline)
+        opposite = same = 0
+        for i in window:
+            for name, side in body_sides[i].items():
+                if name in h_sides:
+                    opposite += side != h_sides[name]
+                    same += side == h_sides[name]
+        found = [m.group(0).casefold() for i in window for m in refute.finditer(body.sentences[i])]
+        found += [m.group(0).casefold() for i in window[:2] for m in hedge.finditer(body.sentences[i])]
+        above = row >= options.threshold
+        values = {
+            "align_max": row[order[0]],
+            "align_top3": float(row[order[: min(3, n)]].mean()),
+            "align_first": row[0],
+            "align_n_above": float(above.sum()),
+            "align_share_above": float(above.mean()),
+            "align_best_pos": order[0] / n,
+            "embed_max": float(embed_sim[h].max()),
+            "embed_body": float(embed_body[h]),
+            "tfidf_body": float(tfidf_body[h]),
+            "overlap_content": len(h_content & body.content) / len(h_content) if h_content else 0.0,
+            "overlap_common": len(h_common & body.common) / len(h_common) if h_common else 0.0,
+            "overlap_names": len(h_names & body.content) / len(h_names) if h_names else 1.0,
+            "refute_evidence": float(body.refute[window].sum()),
+            "refute_body": float(body.refute.mean()),
+            "refute_lead": float(body.refute[lead].sum()),
+            "refute_headline": float(len(refute.findall(headline))),
+            "negated_predicate": float(negated) if not h_negated else -float(negated),
+            "negation_headline": float(h_negated),
+            "frame_opposite": float(opposite),
+            "frame_same": float(same),
+            "hedge_evidence": float(body.hedge[window].sum()),
+            "hedge_body": float(body.hedge.mean()),
+            "hedge_lead": float(body.hedge[lead].sum()),
+            "hedge_headline": float(len(hedge.findall(headline))),
+            "confirm_evidence": float(body.confirm[window].sum()),
+            "confirm_body": float(body.confirm.mean()),
+            "confirm_headline": float(len(confirm.findall(headline))),
+            "origins_evidence": float(body.origins[window].sum()),
+            "quotes_evidence": float(body.quotes[window].sum()),
+            "question_headline": float("?" in headline),
+            "log_sentences": math.log1p(n),
+            "headline_words": float(len(h_words)),
+        }
+        out.append(PairFeatures(np.array([values[f] for f in FEATURES], dtype=float), tuple(evidence), tuple(dict.fromkeys(found))))
+    return out
+
+
+# ---------------------------------------------------------------- model
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Hand thresholds used without a trained classifier (tuned on the FNC-1 hold-out
+    of the training split, 20 % of bodies, seed 1; see chorus.evaluate.stance)."""
+
+    related: float = 0.2  # align_max at or above: the body speaks of the headline's claim
+    refute: float = 1.0  # refutation cues around the evidence for "disagree"
+    hedge: float = 1.0  # hedging cues around the evidence for "discuss"
+
+
+@dataclass(frozen=True)
+class StanceModel:
+    """What turns features into a label: fixed rules, or a classifier trained on
+    labelled pairs (then ``classes`` names its columns)."""
+
+    rules: Rules = Rules()
+    classifier: Any | None = None  # fitted sklearn classifier over FEATURES
+    classes: tuple[str, ...] = ()
+    vectorizer: Any | None = None  # TF-IDF of content words fitted on the training texts
+    embed: bool = True  # blend sentence embeddings into the alignment when available
+    notes: tuple[str, ...] = field(default=())
+
+
+RULES = StanceModel()
+
+
+@dataclass(frozen=True)
+class StanceResult:
+    label: str  # "agree" | "disagree" | "discuss" | "unrelated"
+    score: float  # confidence in the label, 0-1
+    scores: Mapping[str, float]  # per label
+    related: float  # best alignment of the headline with a body sentence
+    evidence: tuple[int, ...]  # body sentence indices, best-aligned first
+    cues: tuple[str, ...] = ()  # refutation and hedging cues read around the evidence
+
+
+def decide(probabilities: np.ndarray, classes: Sequence[str]) -> str:
+    """The label with the highest expected FNC-1 score: a right related label earns 1,
+    a wrong related label on a related pair 0.25, a right "unrelated" 0.25. (No
+    threshold to tune: this follows from the scoring rule.)"""
+    p = dict(zip(classes, probabilities, strict=True))
+    p_related = sum(p.get(c, 0.0) for c in RELATED)
+    gain = {c: 0.75 * p.get(c, 0.0) + 0.25 * p_related for c in RELATED}
+    gain["unrelated"] = 0.25 * p.get("unrelated", 0.0)
+    return max(LABELS, key=lambda c: (gain[c], -LABELS.index(c)))
+
+
+def _rule_scores(values: np.ndarray, rules: Rules) -> dict[str, float]:
+    f = dict(zip(FEATURES, values, strict=True))
+    related = 1.0 / (1.0 + math.exp(-12 * (f["align_max"] - rules.related)))
+    if f["refute_evidence"] + max(f["negated_predicate"], 0) >= rules.refute:
+        inner = {"disagree": 0.6, "discuss": 0.25, "agree": 0.15}
+    elif f["hedge_evidence"] >= rules.hedge or f["question_headline"]:
+        inner = {"discuss": 0.6, "agree": 0.3, "disagree": 0.1}
+    elif f["confirm_evidence"] > 0:
+        inner = {"agree": 0.55, "discuss": 0.35, "disagree": 0.1}
+    else:
+        inner = {"discuss": 0.5, "agree": 0.4, "disagree": 0.1}
+    out = {c: related * inner[c] for c in RELATED}
+    out["unrelated"] = 1.0 - related
+    return out
+
+
+def classify(features: Sequence[PairFeatures], model: StanceModel = RULES) -> list[StanceResult]:
+    if not features:
+        return []
+    X = np.vstack([f.values for f in features])
+    if model.classifier is not None:
+        probs = model.classifier.predict_proba(X)
+        classes = tuple(model.classes)
+    else:
+        classes = LABELS
+        probs = np.array([[s[c] for c in LABELS] for s in (_rule_scores(x, model.rules) for x in X)])
+    out = []
+    align = FEATURES.index("align_max")
+    for f, p in zip(features, probs, strict=True):
+        label = decide(p, classes)
+        scores = {c: float(v) for c, v in zip(classes, p, strict=True)}
+        out.append(StanceResult(label, scores[label], scores, float(f.values[align]), f.evidence if label != "unrelated" else (), f.cues))
+    return out
+
+
+def stance_many(headlines: Sequence[str], body_sentences: Sequence[str], model: StanceModel | None = None) -> list[StanceResult]:
+    """The stance of one body towards each headline."""
+    model = model or RULES
+    embedder = default_embedder() if model.embed else None
+    return classify(pair_features(headlines, body_sentences, vectorizer=model.vectorizer, embedder=embedder), model)
+
+
+def stance(headline: str, body_sentences: Sequence[str], model: StanceModel | None = None) -> StanceResult:
+    """Does the body agree with the headline's claim, dispute it, discuss it without
+    taking a side, or not speak of it at all?"""
+    return stance_many([headline], body_sentences, model)[0]
+
+
+def content_vectorizer(texts: Sequence[str]) -> Any:
+    """TF-IDF of chorus's stemmed content words over a corpus, for whole-body overlap."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    return TfidfVectorizer(analyzer=content_words, sublinear_tf=True, min_df=2).fit(texts)
+
+
+def train_stance_model(
+    features: Sequence[PairFeatures],
+    labels: Sequence[str],
+    *,
+    vectorizer: Any | None = None,
+    embed: bool = True,
+    seed: int = 0,
+) -> StanceModel:
+    """A gradient-boosted classifier over chorus's features (computed with the same
+    ``vectorizer`` and embedding setting the model will be used with)."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    X = np.vstack([f.values for f in features])
+    clf = HistGradientBoostingClassifier(max_iter=300, learning_rate=0.08, max_leaf_nodes=31, random_state=seed)
+    clf.fit(X, np.asarray(labels))
+    return StanceModel(classifier=clf, classes=tuple(str(c) for c in clf.classes_), vectorizer=vectorizer, embed=embed)
+
+
+def features_by_body(
+    bodies: Mapping[Hashable, Sequence[str]],
+    pairs: Sequence[tuple[str, Hashable]],
+    *,
+    vectorizer: Any | None = None,
+    embedder: Embedder | None = None,
+) -> list[PairFeatures]:
+    """Features of many (headline, body id) pairs, one alignment per body."""
+    by_body: dict[Hashable, list[int]] = {}
+    for i, (_, body_id) in enumerate(pairs):
+        by_body.setdefault(body_id, []).append(i)
+    out: list[PairFeatures | None] = [None] * len(pairs)
+    for body_id, idx in by_body.items():
+        got = pair_features([pairs[i][0] for i in idx], bodies[body_id], vectorizer=vectorizer, embedder=embedder)
+        for i, f in zip(idx, got, strict=True):
+            out[i] = f
+    return [f for f in out if f is not None]
