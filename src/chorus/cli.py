@@ -175,6 +175,64 @@ def articles(db: str | None, limit: int, as_json: bool) -> None:
         click.echo(f"({len(rows)} of {total}; use --limit)")
 
 
+@cli.command()
+@click.option("--db", default=None, help=_DB_HELP)
+@click.option("--limit", type=int, default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+def stories(db: str | None, limit: int, as_json: bool) -> None:
+    """List stored stories, most recently updated first.
+
+    \b
+    Example:
+      chorus stories --limit 20
+    """
+    import json
+    from dataclasses import asdict
+
+    _settings_, store = _open_store(db)
+    with store:
+        rows = store.list_stories(limit=limit)
+    if as_json:
+        for row in rows:
+            click.echo(json.dumps(asdict(row), ensure_ascii=False))
+        return
+    if not rows:
+        click.echo("no stories yet; add articles with `chorus ingest PATH`")
+        return
+    click.echo(f"{'id':12}  {'articles':>8}  {'outlets':>7}  {'first':10}  {'last':10}  title")
+    for r in rows:
+        click.echo(
+            f"{r.id:12}  {r.n_articles:8}  {len(r.outlets):7}  {r.first_published or '—':10}  {r.last_published or '—':10}  {r.title[:70]}"
+        )
+
+
+@cli.command()
+@click.argument("story")
+@click.option("--db", default=None, help=_DB_HELP)
+@click.option("--format", "fmt", type=click.Choice(["md", "json", "html"]), default="md", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file instead of stdout.")
+def show(story: str, db: str | None, fmt: str, out: Path | None) -> None:
+    """Print the briefing of one stored story (an id from `chorus stories`).
+
+    \b
+    Example:
+      chorus show s58392e2844b --format json
+    """
+    from chorus.render import render
+
+    settings, store = _open_store(db)
+    with store:
+        try:
+            briefing = pipeline.story_briefing(store, story, settings)
+        except ChorusError as exc:
+            raise click.ClickException(str(exc)) from None
+    text = render(briefing, fmt)
+    if out:
+        _write_atomically(out, text)
+    else:
+        click.echo(text, nl=False)
+
+
 @cli.command(name="eval")
 @click.argument("task")
 @click.option("--data", type=click.Path(exists=True, path_type=Path), default=None, help="Data directory (default: the task's folder under ../shared/eval).")

@@ -15,12 +15,11 @@ import numpy as np
 from chorus.analyze.abstractive import LLMOptions, summarize_abstractive
 from chorus.analyze.claims import build_claims, coverage, mark_disputed
 from chorus.analyze.disputes import find_disputes
-from chorus.analyze.entities import canonical_speaker, story_entities
+from chorus.analyze.entities import canonical_speaker, entity_keys, story_entities
 from chorus.analyze.framing import framing
 from chorus.analyze.summary import SummaryOptions, summarize
 from chorus.analyze.timeline import InferredDate, story_timeline
 from chorus.clean import clean
-from chorus.cluster import GroupOptions, group_articles
 from chorus.config import Settings
 from chorus.dedup import origins, syndication_groups
 from chorus.embed import get_embedder
@@ -28,7 +27,8 @@ from chorus.models import AnnotatedArticle, Article, Briefing, RawDocument, Reje
 from chorus.nlp.annotate import annotate_parallel
 from chorus.nlp.model import load_model
 from chorus.read import read_inputs
-from chorus.store import Store
+from chorus.store import Store, open_store
+from chorus.stories import Decision, Features, StoryOptions, StoryState, day_number, decide, idf, lead_text, new_story_id
 
 
 
@@ -66,10 +66,10 @@ def annotate_all(articles: Iterable[Article], settings: Settings) -> Iterator[An
     return annotate_parallel(articles, workers=settings.workers, model=settings.model)
 
 
-def analyze(docs: Sequence[AnnotatedArticle], settings: Settings) -> list[StoryBriefing]:
-    """group -> per story: entities, claims, disputes, framing, coverage, summary."""
+def analyze(docs: Sequence[AnnotatedArticle], stories: Sequence[Story], settings: Settings) -> list[StoryBriefing]:
+    """Per story: entities, claims, disputes, framing, coverage, timeline, summary."""
     by_id = {d.id: d for d in docs}
-    return [analyze_story(story, [by_id[i] for i in story.article_ids], settings) for story in group_articles(docs, GroupOptions())]
+    return [analyze_story(story, [by_id[i] for i in story.article_ids], settings) for story in stories]
 
 
 def with_inferred_date(article: Article, found: InferredDate | None) -> Article:
@@ -142,8 +142,13 @@ def brief(paths: Sequence[str], settings: Settings, stdin: BinaryIO | None = Non
     """The one-shot job: inputs in, a briefing per story out (nothing is stored)."""
     prepared = prepare(paths, settings, stdin)
     docs = list(annotate_all(prepared.articles, settings))
-    stories = analyze(docs, settings)
-    return Briefing(articles=_articles_of(stories), stories=tuple(stories), rejected=tuple(prepared.rejected))
+    with open_store(":memory:") as store:  # the same story assignment as `chorus ingest`
+        for doc in docs:
+            store.add(doc)
+        assign_stories(docs, store, settings)
+        stories = stored_stories(store)
+    briefings = analyze(docs, stories, settings)
+    return Briefing(articles=_articles_of(briefings), stories=tuple(briefings), rejected=tuple(prepared.rejected))
 
 
 def _articles_of(stories: Sequence[StoryBriefing]) -> tuple[Article, ...]:
@@ -168,15 +173,67 @@ def ingest(paths: Sequence[str], store: Store, settings: Settings, stdin: Binary
     added = []
     for doc in annotate_all(new, settings):
         if store.add(doc):
-            added.append(doc.id)
+            added.append(doc)
         else:  # another process stored it meanwhile
             already.append(Rejected(doc.article.source, f"already stored as {doc.id}"))
-    return IngestReport(added, already, prepared.rejected)
+    # articles stored by an interrupted run get their story now too
+    unassigned = [store.get(i) for i in store.unassigned_article_ids()]
+    assign_stories(unassigned, store, settings)
+    return IngestReport([d.id for d in added], already, prepared.rejected)
+
+
+def assign_stories(docs: Sequence[AnnotatedArticle], store: Store, settings: Settings, options: StoryOptions = StoryOptions()) -> list[Decision]:
+    """Put each article not yet in a story into the story it fits, or a new one; in
+    publication order (undated last), then by id, so a re-run decides the same."""
+    todo = sorted((d for d in docs if store.story_of(d.id) is None), key=lambda d: (d.article.published or "9999", d.id))
+    if not todo:
+        return []
+    vectors = get_embedder(settings.embedder).embed(
+        [lead_text(d.article.title, [d.sentence_text(s) for s in d.sentences]) for d in todo]
+    )
+    decisions = []
+    for doc, vector in zip(todo, vectors):
+        f = Features(
+            doc.id,
+            vector,
+            frozenset(entity_keys(doc)),
+            day_number(doc.article.published),
+            doc.article.title,
+            headline=doc.article.title_source != "first-sentence",
+        )
+        candidates = store.candidate_stories(f.keys, f.day, options.window_days, options.candidates)
+        df, total = store.key_df(f.keys)
+        decision = decide(f, candidates, idf(f.keys, df, total), options)
+        if decision.story is None:
+            story = StoryState(new_story_id(doc.id), "", np.zeros_like(vector), 0)
+        else:
+            story = next(c for c in candidates if c.id == decision.story)
+        merged = [c for c in candidates if c.id in decision.merge]
+        for other in merged:
+            story.absorb(other)
+        story.add(f)
+        store.save_assignment(f, story, created=decision.story is None, score=decision.score, merged=merged)
+        decisions.append(decision)
+    return decisions
+
+
+def stored_stories(store: Store) -> list[Story]:
+    rows = sorted(store.list_stories(), key=lambda r: (-r.n_articles, r.id))
+    return [Story(r.id, r.title, tuple(store.story_article_ids(r.id))) for r in rows]
+
+
+def story_briefing(store: Store, story_id: str, settings: Settings) -> Briefing:
+    """The briefing of one stored story (a merged-away id leads to the story it joined)."""
+    row = store.get_story(story_id)
+    story = Story(row.id, row.title, tuple(store.story_article_ids(row.id)))
+    docs = [store.get(i) for i in story.article_ids]
+    briefings = analyze(docs, [story], settings)
+    return Briefing(articles=_articles_of(briefings), stories=tuple(briefings))
 
 
 def stored_briefing(store: Store, settings: Settings) -> Briefing:
-    stories = analyze(list(store.iter_annotated()), settings)
-    return Briefing(articles=_articles_of(stories), stories=tuple(stories))
+    briefings = analyze(list(store.iter_annotated()), stored_stories(store), settings)
+    return Briefing(articles=_articles_of(briefings), stories=tuple(briefings))
 
 
 def raw_from_text(text: str, source: str = "<text>", outlet: str | None = None) -> RawDocument:

@@ -150,6 +150,19 @@ def _wordllama() -> Any | None:
         return None
 
 
+def _lookup(embedder: Embedder, texts: Sequence[str]) -> Embedder:
+    """An embedder that answers from vectors computed once for ``texts``."""
+    vecs = embedder(texts)
+    row = {t: i for i, t in enumerate(texts)}
+
+    def run(batch: Sequence[str]) -> np.ndarray:
+        missing = [t for t in batch if t not in row]
+        extra = embedder(missing) if missing else None
+        return np.vstack([vecs[row[t]] if t in row else extra[missing.index(t)] for t in batch])
+
+    return run
+
+
 # ---------------------------------------------------------------- features
 
 FEATURES = (
@@ -178,6 +191,9 @@ class PairFeatures:
 class _Body:
     sentences: list[str]
     words: list[list[str]]  # lower-case word tokens per sentence
+    stems: list[list[str]]
+    refute_found: list[list[str]]  # refutation cues per sentence
+    hedge_found: list[list[str]]
     refute: np.ndarray  # cue counts per sentence
     hedge: np.ndarray
     confirm: np.ndarray
@@ -188,20 +204,25 @@ class _Body:
     text: str
 
 
-def _count(pattern: re.Pattern[str], texts: Sequence[str]) -> np.ndarray:
-    return np.array([len(pattern.findall(t)) for t in texts], dtype=float)
+def _found(pattern: re.Pattern[str], texts: Sequence[str]) -> list[list[str]]:
+    return [[m.casefold() for m in pattern.findall(t)] for t in texts]
 
 
 def _body(sentences: Sequence[str]) -> _Body:
     refute, hedge, confirm = _patterns()
     sents = list(sentences)[:MAX_SENTENCES]
     text = " ".join(sents)
+    words = [[w.casefold() for w in _WORD.findall(s)] for s in sents]
+    refute_found, hedge_found = _found(refute, sents), _found(hedge, sents)
     return _Body(
         sentences=sents,
-        words=[[w.casefold() for w in _WORD.findall(s)] for s in sents],
-        refute=_count(refute, sents),
-        hedge=_count(hedge, sents),
-        confirm=_count(confirm, sents),
+        words=words,
+        stems=[[stem(w) for w in ws] for ws in words],
+        refute_found=refute_found,
+        hedge_found=hedge_found,
+        refute=np.array([len(f) for f in refute_found], dtype=float),
+        hedge=np.array([len(f) for f in hedge_found], dtype=float),
+        confirm=np.array([len(confirm.findall(t)) for t in sents], dtype=float),
         origins=np.array([len(sentence_origins(s)) for s in sents], dtype=float),
         quotes=np.array([s.count('"') + s.count("“") > 0 for s in sents], dtype=float),
         content=frozenset(content_words(text)),
@@ -210,20 +231,30 @@ def _body(sentences: Sequence[str]) -> _Body:
     )
 
 
-def _negated(words: Sequence[str], targets: set[str]) -> bool:
+def _negated(words: Sequence[str], stems: Sequence[str], targets: set[str]) -> bool:
     """A negator shortly before a word whose stem is one of the targets."""
-    for i, w in enumerate(words):
-        if stem(w) in targets:
+    for i, s in enumerate(stems):
+        if s in targets:
             before = words[max(0, i - NEGATION_WINDOW) : i]
             if any(b in NEGATORS or b.endswith("n't") or b.endswith("n’t") for b in before):
                 return True
     return False
 
 
+@lru_cache(maxsize=1)
+def _frame_gates() -> tuple[re.Pattern[str], ...]:
+    """Per frame, its topic words and the denial cues: side_in takes no side in a
+    sentence with neither, so the (slow) phrase-by-phrase match is skipped there."""
+    lex = lexicon()
+    return tuple(_cue_pattern(f.topic + lex.denial) for f in lex.frames)
+
+
 def _frame_sides(text: str, previous: str = "") -> dict[str, int]:
     lex = lexicon()
     out = {}
-    for frame in lex.frames:
+    for frame, gate in zip(lex.frames, _frame_gates(), strict=True):
+        if not gate.search(text):
+            continue
         got = side_in(frame, text, previous, lex.denial)
         if got:
             out[frame.name] = got[0]
@@ -274,7 +305,7 @@ def pair_features(
         h_content = set(content_words(headline))
         h_names = {stem(w) for w in _WORD.findall(headline) if w[:1].isupper()} - {"the", "a"}
         h_negated = any(w in NEGATORS or w.endswith(("n't", "n’t")) for w in h_words)
-        negated = sum(_negated(body.words[i], h_common) for i in window) if h_common else 0
+        negated = sum(_negated(body.words[i], body.stems[i], h_common) for i in window) if h_common else 0
         h_sides = _frame_sides(headline)
         opposite = same = 0
         for i in window:
@@ -282,8 +313,7 @@ def pair_features(
                 if name in h_sides:
                     opposite += side != h_sides[name]
                     same += side == h_sides[name]
-        found = [m.group(0).casefold() for i in window for m in refute.finditer(body.sentences[i])]
-        found += [m.group(0).casefold() for i in window[:2] for m in hedge.finditer(body.sentences[i])]
+        found = [c for i in window for c in body.refute_found[i]] + [c for i in evidence[:2] for c in body.hedge_found[i]]
         above = row >= options.threshold
         values = {
             "align_max": row[order[0]],
@@ -457,6 +487,9 @@ def features_by_body(
     by_body: dict[Hashable, list[int]] = {}
     for i, (_, body_id) in enumerate(pairs):
         by_body.setdefault(body_id, []).append(i)
+    if embedder is not None:  # one batch for every distinct text: each is embedded once
+        texts = {h for h, _ in pairs} | {s for b in by_body for s in list(bodies[b])[:MAX_SENTENCES]}
+        embedder = _lookup(embedder, sorted(texts))
     out: list[PairFeatures | None] = [None] * len(pairs)
     for body_id, idx in by_body.items():
         got = pair_features([pairs[i][0] for i in idx], bodies[body_id], vectorizer=vectorizer, embedder=embedder)

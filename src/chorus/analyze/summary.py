@@ -65,13 +65,13 @@ class SummaryOptions:
     min_words: int = 7
     max_words: int = 60
     redundancy: float = 0.5  # TF-IDF cosine at which two sentences say the same thing
-    support: float = 0.35  # kept for callers; unused by the concept model
     # Tuned on the 1st, 3rd, 5th, ... of DUC 2003's 30 clusters (15; see evaluate/summary.py).
     position: float = 0.5  # bonus of a lead sentence, in units of a typical sentence's concept weight
     min_share: float = 1 / 3  # a concept must be used by this share of the articles (at least 2)
     df_power: float = 3.0  # concept weight = (articles using it) ** df_power
     boost_weight: float = 1.0  # a boost of 1.0 is worth this many typical sentences' concept weight
     time_limit: float = 5.0  # seconds for the exact solver before the best solution found is used
+    max_candidates: int = 400  # only the most valuable sentences enter the solver (big stories)
 
 
 @dataclass(frozen=True)
@@ -178,6 +178,11 @@ def summarize(
             for i, c in enumerate(candidates)
         ]
     )
+    if len(candidates) > options.max_candidates:  # keeps the integer program small
+        keep = sorted(np.argsort(-(coverage + bonus), kind="stable")[: options.max_candidates])
+        candidates = [candidates[i] for i in keep]
+        cand_concepts = [cand_concepts[i] for i in keep]
+        bonus = bonus[keep]
     lengths = np.array([len(c.text.split()) for c in candidates], dtype=float)
     pairs = _near_duplicates([c.text for c in candidates], options.redundancy)
     chosen = _select(cand_concepts, bonus, lengths, pairs, options)

@@ -6,7 +6,11 @@ it. Predicted contents come back in source coordinates (``orig_start``/``orig_en
 so they are compared with the gold attributions in the coordinates of the raw file,
 whatever the cleaner dropped (a headline, a photo credit).
 
-Scoring (the same code scores chorus and the textacy baseline):
+The baseline, textacy's ``direct_quotations`` (textacy 0.13), runs paragraph by
+paragraph on the same parse (on a whole article one unbalanced quotation mark makes
+it give up) and is scored by the same code.
+
+Scoring:
 
 * A span is the set of its **non-space character positions** in the source text (a
   gold content may come in pieces: "“A,” he said, “B.”" is one attribution).
@@ -36,11 +40,13 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-
-from spacy.tokens import Doc
+from typing import TYPE_CHECKING
 
 from chorus.evaluate import EvalResult
 from chorus.models import Article
+
+if TYPE_CHECKING:  # spaCy loads only when an evaluation runs
+    from spacy.tokens import Doc
 
 DEFAULT_DATA = "shared/eval/polnear/dev"
 OVERLAP = 0.5  # the published "overlap >= 50 %" criterion (README of shared/eval)
@@ -186,7 +192,7 @@ def score(docs: Iterable[tuple[str, Sequence[GoldAttribution], Sequence[Predicti
     """Content precision/recall/F1 (exact and overlap) and speaker scores over documents
     given as (source text, gold, predictions)."""
     n_pred = n_gold = n_pred_speaker = n_gold_source = 0
-    exact_p = exact_g = overlap_tp = speaker_tp = matched_with_source = 0
+    exact_tp = overlap_tp = speaker_tp = matched_with_source = 0
     for text, gold, preds in docs:
         n_pred += len(preds)
         n_gold += len(gold)
@@ -201,15 +207,14 @@ def score(docs: Iterable[tuple[str, Sequence[GoldAttribution], Sequence[Predicti
             key = _words_chars(text, p.content)
             if g_words.get(key, 0) > 0:
                 g_words[key] -= 1
-                exact_p += 1
-        exact_g = exact_p
+                exact_tp += 1
         for i, j, _ in _match(text, preds, gold):
             overlap_tp += 1
             if gold[j].source:
                 matched_with_source += 1
                 if speaker_matches(text, preds[i], gold[j]):
                     speaker_tp += 1
-    ep, er, ef = _prf(exact_p, n_pred, exact_g, n_gold)
+    ep, er, ef = _prf(exact_tp, n_pred, exact_tp, n_gold)
     op, or_, of = _prf(overlap_tp, n_pred, overlap_tp, n_gold)
     sp, sr, sf = _prf(speaker_tp, n_pred_speaker, speaker_tp, n_gold_source)
     return {
@@ -232,7 +237,7 @@ def _prepare(docs: Sequence[Document], nlp) -> list[tuple[Article | None, Doc | 
     """chorus's own pipeline up to the parse: each raw text read verbatim as a
     ``RawDocument(kind="text")``, cleaned, and parsed once (both systems use it)."""
     from chorus.clean import clean
-    from chorus.models import Article, RawDocument
+    from chorus.models import RawDocument
 
     articles = []
     for d in docs:

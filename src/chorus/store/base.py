@@ -14,6 +14,7 @@ from typing import Self
 
 from chorus.errors import StoreError
 from chorus.models import AnnotatedArticle
+from chorus.stories import Features, StoryState
 
 
 class ArticleNotFound(StoreError, KeyError):
@@ -45,6 +46,30 @@ class AddResult:
 
     added: tuple[str, ...] = ()
     skipped: tuple[str, ...] = ()  # already stored (same content hash or id)
+
+
+@dataclass(frozen=True)
+class StoryRow:
+    """One line of the story listing."""
+
+    id: str
+    title: str
+    n_articles: int
+    outlets: tuple[str, ...]
+    first_published: str | None
+    last_published: str | None
+    created_at: str
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class Revision:
+    """A recorded change to a story: created, added, merged."""
+
+    story_id: str
+    at: str
+    kind: str
+    detail: dict
 
 
 class Store(ABC):
@@ -104,3 +129,42 @@ class Store(ABC):
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+    # -- stories -------------------------------------------------------------
+    @abstractmethod
+    def candidate_stories(self, keys: Iterable[str], day: int | None, window_days: int, limit: int) -> list[StoryState]:
+        """Stories that share a name with the article and were active within the
+        window around its day (undated stories and articles match any day); the most
+        recently updated first when there are more than ``limit``."""
+
+    @abstractmethod
+    def key_df(self, keys: Iterable[str]) -> tuple[dict[str, int], int]:
+        """Document frequency of each name among assigned articles, and their number."""
+
+    @abstractmethod
+    def save_assignment(
+        self, features: Features, story: StoryState, *, created: bool, score: float, merged: Iterable[StoryState] = ()
+    ) -> None:
+        """In one transaction: the article's features, its story (new or updated),
+        stories merged into it, and the revisions recording all of that."""
+
+    @abstractmethod
+    def story_of(self, article_id: str) -> str | None: ...
+
+    @abstractmethod
+    def list_stories(self, *, limit: int | None = None, offset: int = 0) -> list[StoryRow]:
+        """Live stories (not merged away), most recently updated first."""
+
+    @abstractmethod
+    def get_story(self, story_id: str) -> StoryRow:
+        """A story by id; the id of a story merged away leads to the one it joined."""
+
+    @abstractmethod
+    def story_article_ids(self, story_id: str) -> list[str]: ...
+
+    @abstractmethod
+    def revisions(self, story_id: str | None = None, since: str | None = None) -> list[Revision]: ...
+
+    @abstractmethod
+    def unassigned_article_ids(self) -> list[str]:
+        """Stored articles that are in no story yet, in ingest order."""

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
+from collections import Counter
+
+import numpy as np
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -11,7 +15,8 @@ from pathlib import Path
 from chorus.errors import StoreError
 from chorus.models import AnnotatedArticle, Article, Mention, Quote, Sentence, TimeMention
 from chorus.store._codec import dump_offsets, dump_removed, load_offsets, load_removed
-from chorus.store.base import ArticleNotFound, ArticleRow, Store
+from chorus.store.base import ArticleNotFound, ArticleRow, Revision, Store, StoryRow
+from chorus.stories import Features, StoryState
 
 # Writers hold the lock for one article at a time, so a concurrent chorus waits
 # milliseconds; the margin is for slow disks.
@@ -115,6 +120,57 @@ MIGRATIONS: list[tuple[str, ...]] = [
         )
         """,
         "CREATE INDEX quotes_speaker ON quotes (speaker)",
+    ),
+    # v3: stories, assigned incrementally, with their history
+    (
+        """
+        CREATE TABLE stories (
+            id TEXT PRIMARY KEY,
+            title TEXT NOT NULL,
+            title_headline INTEGER NOT NULL DEFAULT 0,
+            n_articles INTEGER NOT NULL,
+            vector_sum BLOB NOT NULL,  -- float32, sum of member vectors
+            keys TEXT NOT NULL,  -- JSON {name: count}
+            first_day INTEGER,
+            last_day INTEGER,
+            merged_into TEXT REFERENCES stories (id),
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )
+        """,
+        "CREATE INDEX stories_updated ON stories (updated_at)",
+        """
+        CREATE TABLE story_keys (
+            story_id TEXT NOT NULL REFERENCES stories (id) ON DELETE CASCADE,
+            key TEXT NOT NULL,
+            last_day INTEGER,
+            PRIMARY KEY (key, story_id)
+        )
+        """,
+        """
+        CREATE TABLE story_articles (
+            article_id TEXT PRIMARY KEY REFERENCES articles (id) ON DELETE CASCADE,
+            story_id TEXT NOT NULL REFERENCES stories (id),
+            score REAL NOT NULL,
+            vector BLOB NOT NULL,  -- float32, the article's own vector
+            keys TEXT NOT NULL,  -- JSON list of names
+            day INTEGER,
+            assigned_at TEXT NOT NULL
+        )
+        """,
+        "CREATE INDEX story_articles_story ON story_articles (story_id)",
+        "CREATE TABLE key_df (key TEXT PRIMARY KEY, df INTEGER NOT NULL)",
+        """
+        CREATE TABLE story_revisions (
+            seq INTEGER PRIMARY KEY,
+            story_id TEXT NOT NULL,
+            at TEXT NOT NULL,
+            kind TEXT NOT NULL,  -- created | added | merged
+            detail TEXT NOT NULL  -- JSON
+        )
+        """,
+        "CREATE INDEX story_revisions_story ON story_revisions (story_id, seq)",
+        "CREATE INDEX story_revisions_at ON story_revisions (at)",
     ),
 ]
 
@@ -273,6 +329,174 @@ class SQLiteStore(Store):
             ids = [i for (i,) in self._connection().execute("SELECT id FROM articles ORDER BY seq")]
         for article_id in ids:
             yield self.get(article_id)
+
+    # -- stories -------------------------------------------------------------
+    def candidate_stories(self, keys: Iterable[str], day: int | None, window_days: int, limit: int) -> list[StoryState]:
+        keys = list(dict.fromkeys(keys))
+        with self._errors("finding candidate stories"):
+            conn = self._connection()
+            ids: list[str] = []
+            if keys:
+                lo = None if day is None else day - window_days
+                for i in range(0, len(keys), _BATCH):
+                    batch = keys[i : i + _BATCH]
+                    rows = conn.execute(
+                        f"SELECT story_id, count(*) AS shared FROM story_keys WHERE key IN ({', '.join('?' * len(batch))})"
+                        " AND (? IS NULL OR last_day IS NULL OR last_day >= ?)"
+                        " GROUP BY story_id ORDER BY shared DESC, story_id LIMIT ?",
+                        (*batch, lo, lo, limit),
+                    ).fetchall()
+                    ids += [r[0] for r in rows]
+            if not ids:  # an article with no names: the most recent stories of its days
+                rows = conn.execute(
+                    "SELECT id FROM stories WHERE merged_into IS NULL"
+                    " AND (? IS NULL OR last_day IS NULL OR (last_day >= ? AND first_day <= ?))"
+                    " ORDER BY updated_at DESC, id LIMIT ?",
+                    (day, None if day is None else day - window_days, None if day is None else day + window_days, min(limit, 50)),
+                ).fetchall()
+                ids = [r[0] for r in rows]
+            return [self._story_state(conn, i) for i in dict.fromkeys(ids[:limit])]
+
+    def _story_state(self, conn: sqlite3.Connection, story_id: str) -> StoryState:
+        row = conn.execute(
+            "SELECT id, title, vector_sum, n_articles, keys, first_day, last_day, title_headline FROM stories WHERE id = ?",
+            (story_id,),
+        ).fetchone()
+        return StoryState(
+            id=row[0],
+            title=row[1],
+            vector_sum=np.frombuffer(row[2], dtype=np.float32).copy(),
+            n=row[3],
+            keys=Counter(json.loads(row[4])),
+            first_day=row[5],
+            last_day=row[6],
+            headline=bool(row[7]),
+        )
+
+    def key_df(self, keys: Iterable[str]) -> tuple[dict[str, int], int]:
+        keys = list(dict.fromkeys(keys))
+        out: dict[str, int] = {}
+        with self._errors("reading name frequencies"):
+            conn = self._connection()
+            for i in range(0, len(keys), _BATCH):
+                batch = keys[i : i + _BATCH]
+                out.update(conn.execute(f"SELECT key, df FROM key_df WHERE key IN ({', '.join('?' * len(batch))})", batch))
+            (total,) = conn.execute("SELECT count(*) FROM story_articles").fetchone()
+        return out, int(total)
+
+    def save_assignment(
+        self, features: Features, story: StoryState, *, created: bool, score: float, merged: Iterable[StoryState] = ()
+    ) -> None:
+        now = _utc_now()
+        merged = list(merged)
+        with self._errors(f"assigning article {features.article_id}"), self._transaction() as conn:
+            if created:
+                conn.execute(
+                    "INSERT INTO stories (id, title, n_articles, vector_sum, keys, first_day, last_day, created_at, updated_at)"
+                    " VALUES (?, ?, 0, ?, '{}', NULL, NULL, ?, ?)",
+                    (story.id, story.title, np.zeros_like(story.vector_sum).tobytes(), now, now),
+                )
+                self._revision(conn, story.id, now, "created", {"article": features.article_id})
+            conn.execute(
+                "INSERT INTO story_articles (article_id, story_id, score, vector, keys, day, assigned_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (features.article_id, story.id, score, features.vector.astype(np.float32).tobytes(),
+                 json.dumps(sorted(features.keys)), features.day, now),
+            )  # fmt: skip
+            conn.executemany(
+                "INSERT INTO key_df (key, df) VALUES (?, 1) ON CONFLICT (key) DO UPDATE SET df = df + 1",
+                [(k,) for k in sorted(features.keys)],
+            )
+            for other in merged:
+                conn.execute("UPDATE story_articles SET story_id = ? WHERE story_id = ?", (story.id, other.id))
+                conn.execute("UPDATE stories SET merged_into = ?, updated_at = ? WHERE id = ?", (story.id, now, other.id))
+                conn.execute("DELETE FROM story_keys WHERE story_id = ?", (other.id,))
+                self._revision(conn, story.id, now, "merged", {"story": other.id, "articles": other.n, "title": other.title})
+                self._revision(conn, other.id, now, "merged_into", {"story": story.id})
+            conn.execute(
+                "UPDATE stories SET title = ?, title_headline = ?, n_articles = ?, vector_sum = ?, keys = ?, first_day = ?,"
+                " last_day = ?, updated_at = ? WHERE id = ?",
+                (story.title, int(story.headline), story.n, story.vector_sum.astype(np.float32).tobytes(), json.dumps(dict(story.keys)),
+                 story.first_day, story.last_day, now, story.id),
+            )  # fmt: skip
+            conn.executemany(
+                "INSERT INTO story_keys (story_id, key, last_day) VALUES (?, ?, ?)"
+                " ON CONFLICT (key, story_id) DO UPDATE SET last_day = excluded.last_day",
+                [(story.id, k, story.last_day) for k in sorted(story.keys)],
+            )
+            if not created:
+                self._revision(conn, story.id, now, "added", {"article": features.article_id, "score": round(score, 4)})
+
+    def _revision(self, conn: sqlite3.Connection, story_id: str, at: str, kind: str, detail: dict) -> None:
+        conn.execute(
+            "INSERT INTO story_revisions (story_id, at, kind, detail) VALUES (?, ?, ?, ?)",
+            (story_id, at, kind, json.dumps(detail, sort_keys=True)),
+        )
+
+    def unassigned_article_ids(self) -> list[str]:
+        with self._errors("listing unassigned articles"):
+            rows = self._connection().execute(
+                "SELECT id FROM articles a WHERE NOT EXISTS (SELECT 1 FROM story_articles sa WHERE sa.article_id = a.id)"
+                " ORDER BY seq"
+            )
+            return [r[0] for r in rows]
+
+    def story_of(self, article_id: str) -> str | None:
+        with self._errors("looking up a story"):
+            row = self._connection().execute("SELECT story_id FROM story_articles WHERE article_id = ?", (article_id,)).fetchone()
+        return row[0] if row else None
+
+    _STORY_ROW = (
+        "SELECT s.id, s.title, s.n_articles,"
+        " (SELECT group_concat(outlet, char(31)) FROM (SELECT DISTINCT a.outlet FROM story_articles sa"
+        "   JOIN articles a ON a.id = sa.article_id WHERE sa.story_id = s.id ORDER BY a.outlet)),"
+        " (SELECT min(a.published) FROM story_articles sa JOIN articles a ON a.id = sa.article_id WHERE sa.story_id = s.id),"
+        " (SELECT max(a.published) FROM story_articles sa JOIN articles a ON a.id = sa.article_id WHERE sa.story_id = s.id),"
+        " s.created_at, s.updated_at FROM stories s"
+    )
+
+    @staticmethod
+    def _story_row(row: Sequence) -> StoryRow:
+        outlets = tuple(row[3].split("\x1f")) if row[3] else ()
+        return StoryRow(row[0], row[1], row[2], outlets, row[4], row[5], row[6], row[7])
+
+    def list_stories(self, *, limit: int | None = None, offset: int = 0) -> list[StoryRow]:
+        with self._errors("listing stories"):
+            rows = self._connection().execute(
+                self._STORY_ROW + " WHERE s.merged_into IS NULL ORDER BY s.updated_at DESC, s.n_articles DESC, s.id"
+                " LIMIT ? OFFSET ?",
+                (-1 if limit is None else limit, offset),
+            ).fetchall()
+        return [self._story_row(r) for r in rows]
+
+    def get_story(self, story_id: str) -> StoryRow:
+        with self._errors(f"reading story {story_id}"):
+            conn = self._connection()
+            for _ in range(100):  # follow merges
+                row = conn.execute("SELECT merged_into FROM stories WHERE id = ?", (story_id,)).fetchone()
+                if row is None:
+                    raise ArticleNotFound(f"no story with id {story_id!r}")
+                if row[0] is None:
+                    break
+                story_id = row[0]
+            return self._story_row(conn.execute(self._STORY_ROW + " WHERE s.id = ?", (story_id,)).fetchone())
+
+    def story_article_ids(self, story_id: str) -> list[str]:
+        with self._errors(f"reading story {story_id}"):
+            rows = self._connection().execute(
+                "SELECT sa.article_id FROM story_articles sa JOIN articles a ON a.id = sa.article_id"
+                " WHERE sa.story_id = ? ORDER BY coalesce(a.published, '9999'), a.id",
+                (story_id,),
+            )
+            return [r[0] for r in rows]
+
+    def revisions(self, story_id: str | None = None, since: str | None = None) -> list[Revision]:
+        with self._errors("reading story revisions"):
+            rows = self._connection().execute(
+                "SELECT story_id, at, kind, detail FROM story_revisions WHERE (? IS NULL OR story_id = ?)"
+                " AND (? IS NULL OR at >= ?) ORDER BY seq",
+                (story_id, story_id, since, since),
+            )
+            return [Revision(r[0], r[1], r[2], json.loads(r[3])) for r in rows]
 
     def close(self) -> None:
         if self._conn is not None:

@@ -1,0 +1,147 @@
+"""Incremental story assignment: each new article joins the story it best fits, or
+starts a new one. Pure functions over small dataclasses; the store keeps the state.
+
+An article is described by its embedding (title and lead, wordllama by default), the
+names it mentions (entity keys) and its publication day. A story keeps the sum of its
+articles' vectors, counts of their names, and its first and last day. The fit of an
+article to a story blends the cosine with the story's centroid and the overlap of
+distinctive names (weighted by inverse document frequency over everything stored, so
+"United States" counts for little and "Philadelphi Corridor" for a lot), damped when
+the publication days lie far apart. Candidates come from the store by shared names in
+a time window, never by scanning every story.
+
+Constants were tuned on the reference reports plus unrelated wire copy and on the
+ECB+ and DUC 2003 development data (``chorus eval clusters``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+
+LEAD_SENTENCES = 5
+
+
+@dataclass(frozen=True)
+class StoryOptions:
+    threshold: float = 0.42  # fit at which an article joins a story
+    merge: float = 0.62  # two stories whose centroids are this alike, both fitting one article, merge
+    window_days: int = 21  # candidates: stories active within this many days
+    decay_days: float = 14.0  # past the window, the fit halves every this many days
+    text_weight: float = 0.6
+    candidates: int = 200
+
+
+@dataclass(frozen=True)
+class Features:
+    article_id: str
+    vector: np.ndarray  # L2-normalised
+    keys: frozenset[str]  # normalised entity names
+    day: int | None  # publication date as a day number (date.toordinal)
+    title: str = ""
+    headline: bool = False  # the title is a real headline, not the first sentence
+
+
+@dataclass
+class StoryState:
+    id: str
+    title: str
+    vector_sum: np.ndarray
+    n: int
+    keys: Counter = field(default_factory=Counter)
+    first_day: int | None = None
+    last_day: int | None = None
+    headline: bool = False
+
+    @property
+    def centroid(self) -> np.ndarray:
+        norm = float(np.linalg.norm(self.vector_sum)) or 1.0
+        return self.vector_sum / norm
+
+    def add(self, f: Features) -> None:
+        if f.title and (not self.title or (f.headline and not self.headline)):
+            self.title, self.headline = f.title, f.headline  # the first real headline names the story
+        self.vector_sum = self.vector_sum + f.vector
+        self.n += 1
+        self.keys.update(f.keys)
+        if f.day is not None:
+            self.first_day = f.day if self.first_day is None else min(self.first_day, f.day)
+            self.last_day = f.day if self.last_day is None else max(self.last_day, f.day)
+
+    def absorb(self, other: StoryState) -> None:
+        self.vector_sum = self.vector_sum + other.vector_sum
+        self.n += other.n
+        self.keys.update(other.keys)
+        days = [d for d in (self.first_day, self.last_day, other.first_day, other.last_day) if d is not None]
+        self.first_day, self.last_day = (min(days), max(days)) if days else (None, None)
+
+
+def day_number(published: str | None) -> int | None:
+    if not published:
+        return None
+    try:
+        return date.fromisoformat(published[:10]).toordinal()
+    except ValueError:
+        return None
+
+
+def idf(keys: frozenset[str], df: Mapping[str, int], total: int) -> dict[str, float]:
+    """Inverse document frequency of each name over the stored articles: a name never
+    seen before weighs most."""
+    return {k: math.log((1 + total) / (1 + df.get(k, 0))) + 1.0 for k in keys}
+
+
+def name_overlap(keys: frozenset[str], story: StoryState, weights: Mapping[str, float]) -> float:
+    """Weighted share of the article's names that the story has (names in at least a
+    fifth of the story's articles count fully)."""
+    if not keys:
+        return 0.0
+    total = sum(weights.get(k, 1.0) for k in keys)
+    shared = sum(weights.get(k, 1.0) * min(1.0, story.keys.get(k, 0) / max(1.0, 0.2 * story.n)) for k in keys)
+    return shared / total
+
+
+def fit(f: Features, story: StoryState, weights: Mapping[str, float], options: StoryOptions = StoryOptions()) -> float:
+    text = float(f.vector @ story.centroid)
+    names = name_overlap(f.keys, story, weights)
+    score = options.text_weight * text + (1 - options.text_weight) * names
+    if f.day is not None and story.first_day is not None and story.last_day is not None:
+        gap = max(0, story.first_day - f.day, f.day - story.last_day)
+        if gap > options.window_days:
+            score *= 0.5 ** ((gap - options.window_days) / options.decay_days)
+    return score
+
+
+@dataclass(frozen=True)
+class Decision:
+    story: str | None  # None: start a new story
+    score: float
+    merge: tuple[str, ...] = ()  # other stories to fold into ``story``
+
+
+def decide(
+    f: Features, candidates: Sequence[StoryState], weights: Mapping[str, float], options: StoryOptions = StoryOptions()
+) -> Decision:
+    scored = sorted(((fit(f, s, weights, options), s) for s in candidates), key=lambda x: (-x[0], x[1].id))
+    if not scored or scored[0][0] < options.threshold:
+        return Decision(None, scored[0][0] if scored else 0.0)
+    best_score, best = scored[0]
+    merge = tuple(
+        s.id for score, s in scored[1:] if score >= options.threshold and float(s.centroid @ best.centroid) >= options.merge
+    )
+    return Decision(best.id, best_score, merge)
+
+
+def new_story_id(article_id: str) -> str:
+    """A story is named after the article that started it: stable as it grows."""
+    return "s" + hashlib.sha1(article_id.encode()).hexdigest()[:11]
+
+
+def lead_text(title: str, sentences: Sequence[str]) -> str:
+    return " ".join([title, *sentences[:LEAD_SENTENCES]])

@@ -1,0 +1,87 @@
+"""Stories as a stream: each new article lands in the right story, ids stay put, a
+re-run changes nothing, and merges are recorded."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from chorus import pipeline
+from chorus.config import Settings
+from chorus.store import open_store
+from chorus.stories import Features, StoryOptions, StoryState, decide, fit, idf
+from tests.conftest import EVAL, SEEDS, need
+
+pytestmark = pytest.mark.slow
+SETTINGS = Settings(workers=1)
+
+
+def ingest(store, paths):
+    return pipeline.ingest([str(p) for p in paths], store, SETTINGS)
+
+
+def story_sets(store):
+    return {s.id: set(s.article_ids) for s in pipeline.stored_stories(store)}
+
+
+def test_seeds_form_one_story_and_wire_copy_stays_apart():
+    seeds = sorted(need(SEEDS).glob("*.txt"))
+    wire = sorted(need(EVAL / "bulk" / "te3-silver").glob("*.tml"))[::245][:10]
+    with open_store(":memory:") as store:
+        report = ingest(store, [*seeds, *wire])
+        assert len(report.added) == 15
+        stories = story_sets(store)
+        seed_ids = {store.get(i).article.id for i in report.added if store.get(i).article.kind == "text"}
+        assert seed_ids in stories.values()
+        assert len(stories) == 11  # the seeds, and each wire article on its own
+
+
+def test_ids_stay_stable_as_articles_arrive_and_a_rerun_changes_nothing(tmp_path):
+    seeds = sorted(need(SEEDS).glob("*.txt"))
+    db = str(tmp_path / "s.db")
+    with open_store(db) as store:
+        ingest(store, seeds[:2])
+        first = story_sets(store)
+        assert len(first) == 1
+        ingest(store, seeds)
+        grown = story_sets(store)
+        assert list(grown) == list(first) and len(next(iter(grown.values()))) == 5
+        revisions = store.revisions()
+    with open_store(db) as store:
+        report = ingest(store, seeds)
+        assert report.added == [] and len(report.already) == 5
+        assert story_sets(store) == grown and store.revisions() == revisions
+    kinds = [r.kind for r in revisions]
+    assert kinds.count("created") == 1 and kinds.count("added") == 4
+
+
+def test_brief_and_ingest_group_the_same_way(tmp_path):
+    seeds = sorted(need(SEEDS).glob("*.txt"))
+    briefing = pipeline.brief([str(p) for p in seeds], SETTINGS)
+    with open_store(str(tmp_path / "s.db")) as store:
+        ingest(store, seeds)
+        assert [set(s.story.article_ids) for s in briefing.stories] == list(story_sets(store).values())
+
+
+def unit(*xs: float) -> np.ndarray:
+    v = np.array(xs, dtype=np.float32)
+    return v / np.linalg.norm(v)
+
+
+def test_an_article_fitting_two_alike_stories_merges_them_and_far_dates_damp_the_fit():
+    a = StoryState("sa", "A", unit(1, 0.1, 0), 1)
+    b = StoryState("sb", "B", unit(1, -0.1, 0), 1)
+    f = Features("x", unit(1, 0, 0), frozenset(), None)
+    d = decide(f, [a, b], {}, StoryOptions(threshold=0.4, merge=0.9, text_weight=1.0))
+    assert d.story == "sa" and d.merge == ("sb",)
+    near = StoryState("sn", "N", unit(1, 0, 0), 1, first_day=1000, last_day=1000)
+    assert fit(Features("y", unit(1, 0, 0), frozenset(), 1005), near, {}) > 2 * fit(Features("z", unit(1, 0, 0), frozenset(), 1100), near, {})
+
+
+def test_distinctive_shared_names_weigh_more_than_common_ones():
+    story = StoryState("s", "S", unit(0, 1, 0), 2)
+    story.keys.update({"philadelphi corridor": 2, "united states": 2})
+    weights = idf(frozenset({"philadelphi corridor", "united states"}), {"philadelphi corridor": 1, "united states": 900}, 1000)
+    rare = fit(Features("r", unit(1, 0, 0), frozenset({"philadelphi corridor", "gaza city"}), None), story, weights)
+    common = fit(Features("c", unit(1, 0, 0), frozenset({"united states", "gaza city"}), None), story, weights)
+    assert rare > common
