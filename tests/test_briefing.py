@@ -131,3 +131,54 @@ def test_html_briefing_is_self_contained_and_escaped(tmp_path):
     html = out.read_text(encoding="utf-8")
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert "<b>harbor</b>" not in html
+
+
+def test_seed_quotes_have_the_right_speakers_and_exact_pieces(seeds):
+    story = seeds["stories"][0]
+    paths = {a["id"]: a["path"] for a in seeds["articles"]}
+
+    def speakers(fragment):
+        return {q["speaker"] for q in story["quotes"] if fragment in q["text"]}
+
+    assert "John Kirby" in speakers("We need to get down to the brass tacks")
+    assert "John Kirby" in speakers("There was not an impact on the talks in Cairo")
+    assert speakers("bearing down on the details") == {"Jake Sullivan"}
+    assert speakers("supports the bridging proposal") == {"Antony Blinken"}
+    assert "Osama Hamdan" in speakers("Israel has set new conditions")
+    assert speakers("The Americans are offering promises, not guarantees") == {"the Egyptian official"}
+    for q in story["quotes"]:
+        with open(paths[q["article"]], encoding="utf-8") as fh:
+            original = fh.read()
+        assert q["pieces"]
+        for a, b in q["pieces"]:
+            assert " ".join(original[a:b].split()) in q["text"]
+
+
+def test_seed_entities_and_timeline(seeds):
+    story = seeds["stories"][0]
+    by_name = {e["name"]: e for e in story["entities"]}
+    philadelphi = [e for e in story["entities"] if "Philadel" in e["name"] or any("Philadel" in a for a in e["aliases"])]
+    assert len(philadelphi) == 1 and len(philadelphi[0]["articles"]) == 2
+    assert "Kirby" in by_name["John Kirby"]["aliases"]
+    sunday = [e for e in story["timeline"] if "ended without agreement" in e["text"] or "no agreement was reached" in e["text"]]
+    assert sunday and all(e["date"] == "2024-08-25" for e in sunday)
+    assert len({c["article"] for e in sunday for c in e["citations"]}) == 2
+
+
+def test_seed_claims_disputes_and_framing(seeds):
+    story = seeds["stories"][0]
+    outlet = {a["id"]: a["outlet"][:3] for a in seeds["articles"]}
+    ended = [c for c in story["claims"] if any("ended without agreement" in s["text"] for s in c["support"])]
+    assert len(ended) == 1
+    assert sorted(outlet[a] for a in ended[0]["sources"]) == ["000", "002"]
+    assert ended[0]["independent_sources"] == 1  # both lean on the same Egyptian sources via Reuters
+    talks = next(d for d in story["disputes"] if d["kind"] == "contradiction")
+    negative, positive = talks["sides"]
+    assert any("ended without agreement" in s["text"] for s in negative["support"])
+    assert any("not accurate" in s["text"] or "constructive" in s["text"] for s in positive["support"])
+    assert "John Kirby" in positive["who"]
+    prisoners = next(f for f in story["framing"] if any(v["phrase"] == "terrorist prisoners" for v in f["variants"]))
+    assert {"terrorist prisoners", "Palestinian prisoners", "Palestinian detainees", "Palestinian protesters"} <= {
+        v["phrase"] for v in prisoners["variants"]
+    }
+    assert next(v for v in prisoners["variants"] if v["phrase"] == "terrorist prisoners")["loaded"]

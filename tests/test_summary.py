@@ -147,3 +147,13 @@ def test_single_article_and_empty_input():
     summary = summarize([one], SummaryOptions(words=40))
     assert summary and words(summary) <= 40
     assert summarize([], SummaryOptions()) == []
+
+
+def test_a_story_of_short_items_still_gets_readable_sentences():
+    short = annotated(
+        'Ferry aground off Norrvik.\n\nAll passengers safe.\n\n"We were lucky."\n\nPier closed until Friday.', "brief.txt"
+    )
+    summary = summarize([short], SummaryOptions(words=8))
+    texts = [s.text for s in summary]
+    assert texts and words(summary) <= 8
+    assert '"We were lucky."' not in texts  # the quotation rules are never relaxed

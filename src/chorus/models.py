@@ -239,9 +239,10 @@ class StoryQuote:
     text: str
     kind: str  # direct | partial | indirect
     article: str
-    start: int  # source text
+    start: int  # source text: the whole attribution, cue included
     end: int
     cue: str | None
+    pieces: tuple[tuple[int, int], ...] = ()  # source spans of the quoted words themselves
 
 
 @dataclass(frozen=True)

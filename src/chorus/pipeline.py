@@ -23,9 +23,10 @@ from chorus.clean import clean
 from chorus.config import Settings
 from chorus.dedup import origins, syndication_groups
 from chorus.embed import get_embedder
-from chorus.models import AnnotatedArticle, Article, Briefing, RawDocument, Rejected, Story, StoryBriefing, StoryQuote
+from chorus.models import AnnotatedArticle, Article, Briefing, RawDocument, Quote, Rejected, Story, StoryBriefing, StoryEntity, StoryQuote
 from chorus.nlp.annotate import annotate_parallel
 from chorus.nlp.model import load_model
+from chorus.nlp.quotes import quote_pieces
 from chorus.read import read_inputs
 from chorus.store import Store, open_store
 from chorus.stories import Decision, Features, StoryOptions, StoryState, day_number, decide, idf, lead_text, new_story_id
@@ -86,6 +87,25 @@ def with_inferred_date(article: Article, found: InferredDate | None) -> Article:
     )
 
 
+def story_quote(doc: AnnotatedArticle, quote: Quote, entities: Sequence[StoryEntity]) -> StoryQuote:
+    """A quote under the story's name for its speaker. A quote interrupted by its cue
+    ("“A,” he said, “B.”") shows its pieces joined by " … ", each piece cited."""
+    spans = [doc.article.offsets.to_original(a, b) for a, b in quote_pieces(doc.article, quote)]
+    source = doc.article.source_text
+    text = " … ".join(" ".join(source[a:b].split()) for a, b in spans) if len(spans) > 1 else quote.text
+    return StoryQuote(
+        canonical_speaker(quote.speaker, entities),
+        quote.speaker_role,
+        text,
+        quote.kind,
+        doc.id,
+        quote.orig_start,
+        quote.orig_end,
+        quote.cue,
+        tuple(spans),
+    )
+
+
 def _cosines(rows: np.ndarray) -> np.ndarray:
     return rows @ rows.T
 
@@ -126,11 +146,7 @@ def analyze_story(story: Story, members: Sequence[AnnotatedArticle], settings: S
         timeline=timeline,
         summary=tuple(summary),
         entities=tuple(entities),
-        quotes=tuple(
-            StoryQuote(canonical_speaker(q.speaker, entities), q.speaker_role, q.text, q.kind, d.id, q.orig_start, q.orig_end, q.cue)
-            for d in members
-            for q in d.quotes
-        ),
+        quotes=tuple(story_quote(d, q, entities) for d in members for q in d.quotes),
         claims=tuple(claims),
         disputes=tuple(disputes),
         framing=tuple(framing(members, nlp)),

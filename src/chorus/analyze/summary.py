@@ -132,8 +132,8 @@ def summarize(
 ) -> list[SummarySentence]:
     """The summary of a story: readable sentences within ``options.words`` words.
 
-    ``boost`` maps (article id, sentence index) to a bonus >= 0 (e.g. how many other
-    sources confirm the sentence). It is added to the sentence's value in the
+    ``boost`` maps (article id, sentence index) to a bonus (e.g. how many other
+    sources confirm the sentence; negative values count as 0). It is added to the sentence's value in the
     objective, scaled so that a boost of 1.0 is worth ``options.boost_weight`` times the
     concept weight of a typical (median) candidate sentence: a boosted sentence wins
     over an unboosted one of similar coverage, but not over one that covers much more.
@@ -153,9 +153,11 @@ def summarize(
         and _readable(c.text, options)
         and _self_contained(c, people[(c.doc.id, c.sentence.index)])
     ]
+    if not readable:  # short items, captions-only pages: relax length and context, never the quotation rules
+        relaxed = SummaryOptions(words=options.words, min_words=3, max_words=max(options.words, 1))
+        readable = [c for c in everything if c.sentence.contiguous and _readable(c.text, relaxed)]
     if not readable:
-        fallback = [c for c in everything if c.sentence.contiguous][:3]
-        return [SummarySentence(c.text, _citations(c, everything)) for c in _within(fallback, options.words)]
+        return []
 
     # one candidate per distinct text (syndicated copies are cited, not repeated)
     by_key: dict[str, _Candidate] = {}
@@ -163,7 +165,7 @@ def summarize(
     for c in readable:
         k = _key(c.text)
         by_key.setdefault(k, c)
-        bonus_of[k] = max(bonus_of[k], float(boost.get((c.doc.id, c.sentence.index), 0.0)))
+        bonus_of[k] = max(bonus_of[k], max(0.0, float(boost.get((c.doc.id, c.sentence.index), 0.0))))
     candidates = [c for c in by_key.values() if len(c.text.split()) <= options.words]
     if not candidates:
         return []
@@ -190,16 +192,6 @@ def summarize(
     dates = {d.id: (d.article.published or "", i) for i, d in enumerate(docs)}
     chosen.sort(key=lambda i: (candidates[i].sentence.paragraph, dates[candidates[i].doc.id], candidates[i].sentence.index))
     return [SummarySentence(candidates[i].text, _citations(candidates[i], everything)) for i in chosen]
-
-
-def _within(cands: Sequence[_Candidate], words: int) -> list[_Candidate]:
-    out, total = [], 0
-    for c in cands:
-        n = len(c.text.split())
-        if total + n <= words or not out:
-            out.append(c)
-            total += n
-    return out
 
 
 def _concept_weights(docs: Sequence[AnnotatedArticle], options: SummaryOptions) -> dict[tuple[str, str], float]:
