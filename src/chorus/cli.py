@@ -278,7 +278,7 @@ def eval_(task: str, data: Path | None, fmt: str, check: bool, options: tuple[st
         for note in result.notes:
             click.echo(f"note: {note}")
     if check:
-        failed = evaluate.regressions(result)
+        failed = evaluate.regressions(result, opts)
         for line in failed:
             click.echo(f"regression: {line}", err=True)
         if failed:

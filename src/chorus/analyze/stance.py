@@ -37,30 +37,46 @@ from chorus.analyze.textsim import common_words, content_words, stem
 LABELS = ("agree", "disagree", "discuss", "unrelated")
 RELATED = ("agree", "disagree", "discuss")
 
-# Refutation words beyond the dispute lexicon's denial cues: how a report says a claim
-# is not so ("the photo is a hoax", "the story was debunked").
-REFUTE = (
-    "fake", "faked", "hoax", "hoaxes", "debunk", "debunked", "debunks", "false", "falsely", "fabricated",
-    "made up", "made-up", "satire", "satirical", "parody", "prank", "bogus", "doctored", "photoshopped",
-    "refuted", "refutes", "denial", "dismissed", "rejected", "baseless", "no evidence", "myth", "nonsense",
-    "not real", "never happened", "retracted", "retraction", "fraud", "scam", "misleading", "rumours are untrue",
-    "no truth", "not the case", "contrary to", "rubbish", "untrue", "not true", "denied", "denies", "deny",
-)  # fmt: skip
-# Hedging and attribution: the report passes a claim on without vouching for it.
-HEDGE = (
-    "reportedly", "allegedly", "alleged", "alleges", "claims", "claimed", "claim", "claiming", "according to",
-    "could", "may", "might", "unconfirmed", "unverified", "purportedly", "purported", "apparently", "appears",
-    "appear", "seems", "seem", "rumor", "rumors", "rumour", "rumours", "rumored", "rumoured", "speculation",
-    "speculate", "if true", "suggests", "suggested", "said to", "believed to", "possibly", "potentially",
-    "supposedly", "reports", "reported", "report", "sources", "unclear", "not yet confirmed",
-    "could not be verified", "cannot be verified", "investigating", "would", "whether",
-)  # fmt: skip
-# Confirmation: the report states the claim as fact or says it was confirmed.
-CONFIRM = (
-    "confirmed", "confirms", "confirm", "confirmation", "officially", "announced", "announces", "it is true",
-    "indeed", "verified", "in fact", "revealed", "reveals", "proved", "proven", "proof", "finally", "actually",
-    "true", "has been", "have been", "was", "did", "statement", "official",
-)  # fmt: skip
+# Cue groups read in the headline, around the evidence and across the body. Each is
+# a list of phrases; the counts feed the model, so a group only has to be coherent.
+CUES: dict[str, tuple[str, ...]] = {
+    # the claim is a fabrication ("the photo is a hoax")
+    "hoax": (
+        "fake", "faked", "hoax", "hoaxes", "satire", "satirical", "parody", "prank", "pranks", "bogus", "doctored",
+        "photoshopped", "fabricated", "made up", "made-up", "scam", "fraud", "myth", "not real", "never happened",
+        "urban legend", "fiction", "fictional",
+    ),
+    # someone says it is not so (with the dispute lexicon's denial cues added at load)
+    "deny": (
+        "denied", "denies", "deny", "denial", "refuted", "refutes", "dismissed", "rejected", "retracted",
+        "retraction", "debunk", "debunked", "debunks", "false", "falsely", "untrue", "not true", "no truth",
+        "baseless", "no evidence", "nonsense", "rubbish", "misleading", "not the case", "contrary to", "wrong",
+    ),
+    # the report passes the claim on from someone else
+    "attribution": (
+        "reportedly", "allegedly", "alleged", "alleges", "claims", "claimed", "claim", "claiming", "according to",
+        "reports", "reported", "report", "sources", "purportedly", "purported", "supposedly", "said to",
+        "believed to", "told", "tweeted", "posted", "website", "tabloid",
+    ),
+    # the report does not vouch for it
+    "modal": (
+        "could", "may", "might", "would", "possibly", "potentially", "apparently", "appears", "appear", "seems",
+        "seem", "suggests", "suggested", "whether", "if true", "unclear", "likely", "perhaps",
+    ),
+    "rumour": (
+        "rumor", "rumors", "rumour", "rumours", "rumored", "rumoured", "speculation", "speculate", "unconfirmed",
+        "unverified", "not yet confirmed", "could not be verified", "cannot be verified", "investigating",
+        "have not confirmed", "has not confirmed", "no confirmation",
+    ),
+    # the report states it as fact or says it was confirmed
+    "confirm": (
+        "confirmed", "confirms", "confirm", "confirmation", "officially", "official", "announced", "announces",
+        "it is true", "indeed", "verified", "in fact", "revealed", "reveals", "proved", "proven", "proof",
+        "finally", "actually", "true", "statement", "has been", "have been", "did",
+    ),
+}  # fmt: skip
+REFUTING = ("hoax", "deny")
+HEDGING = ("attribution", "modal", "rumour")
 NEGATORS = frozenset({"not", "no", "never", "neither", "nor", "without", "nothing", "none", "cannot", "hardly"})
 NEGATION_WINDOW = 3  # a negator this many words before a word of the headline negates it
 
@@ -82,9 +98,11 @@ def _cue_pattern(phrases: Sequence[str]) -> re.Pattern[str]:
 
 
 @lru_cache(maxsize=1)
-def _patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
-    """Compiled cue lists (refutation with the dispute lexicon's denials, hedging, confirmation)."""
-    return _cue_pattern(REFUTE + lexicon().denial), _cue_pattern(HEDGE), _cue_pattern(CONFIRM)
+def _patterns() -> dict[str, re.Pattern[str]]:
+    """Compiled cue groups; "deny" takes in the dispute lexicon's denial cues."""
+    groups = dict(CUES)
+    groups["deny"] = groups["deny"] + lexicon().denial
+    return {name: _cue_pattern(phrases) for name, phrases in groups.items()}
 
 
 def split_sentences(body: str) -> list[str]:
@@ -165,19 +183,19 @@ def _lookup(embedder: Embedder, texts: Sequence[str]) -> Embedder:
 
 # ---------------------------------------------------------------- features
 
+_CUE_PLACES = ("headline", "evidence", "lead", "body")
 FEATURES = (
-    # alignment
+    # alignment and overlap: is the body about the headline's claim?
     "align_max", "align_top3", "align_first", "align_n_above", "align_share_above", "align_best_pos",
-    "embed_max", "embed_body", "tfidf_body", "overlap_content", "overlap_common", "overlap_names",
-    # disagreement
-    "refute_evidence", "refute_body", "refute_lead", "refute_headline", "negated_predicate",
-    "negation_headline", "frame_opposite", "frame_same",
-    # agree / discuss
-    "hedge_evidence", "hedge_body", "hedge_lead", "hedge_headline", "confirm_evidence", "confirm_body",
-    "confirm_headline", "origins_evidence", "quotes_evidence", "question_headline",
+    "embed_max", "embed_body", "tfidf_body", "idf_coverage", "bigram_overlap", "overlap_content",
+    "overlap_common", "overlap_names",
+    # disagreement from the dispute logic
+    "negated_predicate", "negation_headline", "frame_opposite", "frame_same",
+    # attribution
+    "origins_evidence", "quotes_evidence", "question_headline",
     # size
     "log_sentences", "headline_words",
-)  # fmt: skip
+) + tuple(f"{group}_{place}" for group in CUES for place in _CUE_PLACES)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -191,41 +209,30 @@ class PairFeatures:
 class _Body:
     sentences: list[str]
     words: list[list[str]]  # lower-case word tokens per sentence
-    stems: list[list[str]]
-    refute_found: list[list[str]]  # refutation cues per sentence
-    hedge_found: list[list[str]]
-    refute: np.ndarray  # cue counts per sentence
-    hedge: np.ndarray
-    confirm: np.ndarray
+    stems: list[list[str]]  # textsim stems of the same tokens (names kept whole)
+    found: dict[str, list[list[str]]]  # cue group -> cues found, per sentence
+    counts: dict[str, np.ndarray]  # cue group -> count per sentence
     origins: np.ndarray
     quotes: np.ndarray
-    content: frozenset[str]
+    content: list[str]  # content-word stems of the whole body, in order
     common: frozenset[str]
     text: str
 
 
-def _found(pattern: re.Pattern[str], texts: Sequence[str]) -> list[list[str]]:
-    return [[m.casefold() for m in pattern.findall(t)] for t in texts]
-
-
 def _body(sentences: Sequence[str]) -> _Body:
-    refute, hedge, confirm = _patterns()
     sents = list(sentences)[:MAX_SENTENCES]
     text = " ".join(sents)
-    words = [[w.casefold() for w in _WORD.findall(s)] for s in sents]
-    refute_found, hedge_found = _found(refute, sents), _found(hedge, sents)
+    tokens = [_WORD.findall(s) for s in sents]
+    found = {name: [[m.casefold() for m in pattern.findall(t)] for t in sents] for name, pattern in _patterns().items()}
     return _Body(
         sentences=sents,
-        words=words,
-        stems=[[stem(w) for w in ws] for ws in words],
-        refute_found=refute_found,
-        hedge_found=hedge_found,
-        refute=np.array([len(f) for f in refute_found], dtype=float),
-        hedge=np.array([len(f) for f in hedge_found], dtype=float),
-        confirm=np.array([len(confirm.findall(t)) for t in sents], dtype=float),
+        words=[[w.casefold() for w in ws] for ws in tokens],
+        stems=[[stem(w) for w in ws] for ws in tokens],
+        found=found,
+        counts={name: np.array([len(f) for f in per], dtype=float) for name, per in found.items()},
         origins=np.array([len(sentence_origins(s)) for s in sents], dtype=float),
         quotes=np.array([s.count('"') + s.count("“") > 0 for s in sents], dtype=float),
-        content=frozenset(content_words(text)),
+        content=content_words(text),
         common=frozenset(common_words(text)),
         text=text,
     )
@@ -261,6 +268,25 @@ def _frame_sides(text: str, previous: str = "") -> dict[str, int]:
     return out
 
 
+def _bigrams(words: Sequence[str]) -> set[tuple[str, str]]:
+    return set(zip(words, words[1:]))
+
+
+def _idf(vectorizer: Any | None, body: _Body) -> Callable[[str], float]:
+    """IDF of a content stem: from the corpus the vectorizer was fitted on, else from
+    the body's own sentences (a word in every sentence weighs least)."""
+    if vectorizer is not None:
+        vocab, idf = vectorizer.vocabulary_, vectorizer.idf_
+        top = float(idf.max())
+        return lambda w: float(idf[vocab[w]]) if w in vocab else top
+    n = len(body.sentences)
+    df: dict[str, int] = {}
+    for ws in body.stems:
+        for w in set(ws):
+            df[w] = df.get(w, 0) + 1
+    return lambda w: math.log((1 + n) / (1 + df.get(w, 0))) + 1.0
+
+
 def pair_features(
     headlines: Sequence[str],
     body_sentences: Sequence[str],
@@ -290,9 +316,12 @@ def pair_features(
         tfidf_body = (m[:k] @ m[k].T).toarray().ravel()
     else:
         tfidf_body = sim.max(axis=1)
-    refute, hedge, confirm = _patterns()
+    idf = _idf(vectorizer, body)
+    body_content = set(body.content)
+    body_bigrams = _bigrams(body.content)
+    patterns = _patterns()
     body_sides = [_frame_sides(s, body.sentences[i - 1] if i else "") for i, s in enumerate(body.sentences)]
-    lead = slice(0, min(2, n))
+    lead = list(range(min(2, n)))
     out = []
     for h, headline in enumerate(headlines):
         row = sim[h]
@@ -302,8 +331,9 @@ def pair_features(
         window = sorted({j for i in evidence for j in (i, i + 1) if j < n})
         h_words = [w.casefold() for w in _WORD.findall(headline)]
         h_common = common_words(headline)
-        h_content = set(content_words(headline))
-        h_names = {stem(w) for w in _WORD.findall(headline) if w[:1].isupper()} - {"the", "a"}
+        h_content_seq = content_words(headline)
+        h_content = set(h_content_seq)
+        h_names = {stem(w) for w in _WORD.findall(headline) if w[:1].isupper()} & h_content
         h_negated = any(w in NEGATORS or w.endswith(("n't", "n’t")) for w in h_words)
         negated = sum(_negated(body.words[i], body.stems[i], h_common) for i in window) if h_common else 0
         h_sides = _frame_sides(headline)
@@ -313,7 +343,8 @@ def pair_features(
                 if name in h_sides:
                     opposite += side != h_sides[name]
                     same += side == h_sides[name]
-        found = [c for i in window for c in body.refute_found[i]] + [c for i in evidence[:2] for c in body.hedge_found[i]]
+        weight = sum(idf(w) for w in h_content)
+        h_bigrams = _bigrams(h_content_seq)
         above = row >= options.threshold
         values = {
             "align_max": row[order[0]],
@@ -325,30 +356,29 @@ def pair_features(
             "embed_max": float(embed_sim[h].max()),
             "embed_body": float(embed_body[h]),
             "tfidf_body": float(tfidf_body[h]),
-            "overlap_content": len(h_content & body.content) / len(h_content) if h_content else 0.0,
+            "idf_coverage": sum(idf(w) for w in h_content & body_content) / weight if weight else 0.0,
+            "bigram_overlap": len(h_bigrams & body_bigrams) / len(h_bigrams) if h_bigrams else 0.0,
+            "overlap_content": len(h_content & body_content) / len(h_content) if h_content else 0.0,
             "overlap_common": len(h_common & body.common) / len(h_common) if h_common else 0.0,
-            "overlap_names": len(h_names & body.content) / len(h_names) if h_names else 1.0,
-            "refute_evidence": float(body.refute[window].sum()),
-            "refute_body": float(body.refute.mean()),
-            "refute_lead": float(body.refute[lead].sum()),
-            "refute_headline": float(len(refute.findall(headline))),
+            "overlap_names": len(h_names & body_content) / len(h_names) if h_names else 1.0,
             "negated_predicate": float(negated) if not h_negated else -float(negated),
             "negation_headline": float(h_negated),
             "frame_opposite": float(opposite),
             "frame_same": float(same),
-            "hedge_evidence": float(body.hedge[window].sum()),
-            "hedge_body": float(body.hedge.mean()),
-            "hedge_lead": float(body.hedge[lead].sum()),
-            "hedge_headline": float(len(hedge.findall(headline))),
-            "confirm_evidence": float(body.confirm[window].sum()),
-            "confirm_body": float(body.confirm.mean()),
-            "confirm_headline": float(len(confirm.findall(headline))),
             "origins_evidence": float(body.origins[window].sum()),
             "quotes_evidence": float(body.quotes[window].sum()),
             "question_headline": float("?" in headline),
             "log_sentences": math.log1p(n),
             "headline_words": float(len(h_words)),
         }
+        for group, pattern in patterns.items():
+            counts = body.counts[group]
+            values[f"{group}_headline"] = float(len(pattern.findall(headline)))
+            values[f"{group}_evidence"] = float(counts[window].sum())
+            values[f"{group}_lead"] = float(counts[lead].sum())
+            values[f"{group}_body"] = float(counts.mean())
+        found = [c for g in REFUTING for i in window for c in body.found[g][i]]
+        found += [c for g in HEDGING for i in evidence[:2] for c in body.found[g][i]]
         out.append(PairFeatures(np.array([values[f] for f in FEATURES], dtype=float), tuple(evidence), tuple(dict.fromkeys(found))))
     return out
 
@@ -406,9 +436,11 @@ def decide(probabilities: np.ndarray, classes: Sequence[str]) -> str:
 def _rule_scores(values: np.ndarray, rules: Rules) -> dict[str, float]:
     f = dict(zip(FEATURES, values, strict=True))
     related = 1.0 / (1.0 + math.exp(-12 * (f["align_max"] - rules.related)))
-    if f["refute_evidence"] + max(f["negated_predicate"], 0) >= rules.refute:
+    refute = sum(f[f"{g}_evidence"] for g in REFUTING) + max(f["negated_predicate"], 0) + f["frame_opposite"]
+    hedge = sum(f[f"{g}_evidence"] for g in HEDGING)
+    if refute >= rules.refute:
         inner = {"disagree": 0.6, "discuss": 0.25, "agree": 0.15}
-    elif f["hedge_evidence"] >= rules.hedge or f["question_headline"]:
+    elif hedge >= rules.hedge or f["question_headline"]:
         inner = {"discuss": 0.6, "agree": 0.3, "disagree": 0.1}
     elif f["confirm_evidence"] > 0:
         inner = {"agree": 0.55, "discuss": 0.35, "disagree": 0.1}

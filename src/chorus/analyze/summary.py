@@ -16,8 +16,15 @@ other article that carries it word for word (syndicated copies).
 
 Sentences an editor could not read on their own are left out: a bare quotation with
 no speaker, one that opens with a pronoun or a connective pointing at text before it,
-a quotation cut in two, questions, fragments, and sentences that were not one
-unbroken run of the source text.
+a "he"/"she" before the sentence names anyone, "here" (the dateline's place),
+"however", a quotation cut in two, questions, exclamations, fragments, and sentences
+that were not one unbroken run of the source text (something was cut out of them).
+
+Measured with ``chorus eval summary`` (DUC 2003, 30 clusters, 100 words, ROUGE-2
+recall): this model 11.68, sumy LexRank 8.62, Lead 8.11; the previous centroid + MMR
+summarizer 10.55. Tried and not kept (no gain on the tuning half): Porter-stemmed
+concepts, bigrams of content words only, extra weight for concepts of lead sentences,
+a wordllama embedding-centrality bonus.
 """
 
 from __future__ import annotations

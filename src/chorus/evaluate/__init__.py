@@ -57,23 +57,34 @@ def run(task: str, data: Path | None = None, options: dict | None = None) -> Eva
 
 def default_data(relative: str) -> Path:
     """Shared data sits beside the repository (../shared) or beside the current directory."""
-    here = Path(__file__).resolve()
-    for base in (here.parents[3], Path.cwd()):
+    repo = Path(__file__).resolve().parents[3]  # src/chorus/evaluate/__init__.py -> the checkout
+    for base in (repo.parent, Path.cwd().parent, Path.cwd()):
         candidate = (base / relative).resolve()
         if candidate.exists():
             return candidate
-    return (Path.cwd() / relative).resolve()
+    return (repo.parent / relative).resolve()
 
 
 def pinned() -> dict[str, dict]:
     return json.loads(resources.files("chorus.evaluate").joinpath("baselines.json").read_text("utf-8"))
 
 
-def regressions(result: EvalResult, key: str | None = None) -> list[str]:
+def pin_for(task: str, options: dict | None) -> dict | None:
+    """The pinned scores for a task run with exactly these options, if any. A task
+    may pin its full run and a quicker one (a subset) that CI runs on every change."""
+    for pin in pinned().get(task, []):
+        if pin.get("options", {}) == (options or {}):
+            return pin
+    return None
+
+
+def regressions(result: EvalResult, options: dict | None = None) -> list[str]:
     """Metrics that fell below the pinned baseline (an empty list is a pass)."""
-    pins = pinned().get(key or result.task, {}).get("metrics", {})
+    pin = pin_for(result.task, options)
+    if pin is None:
+        return [f"{result.task}: no pinned baseline for options {options or {}}"]
     return [
         f"{result.task} {name}: {result.metrics.get(name, float('nan')):.4f} < pinned {floor:.4f}"
-        for name, floor in pins.items()
+        for name, floor in pin["metrics"].items()
         if not result.metrics.get(name, float("-inf")) >= floor - TOLERANCE
     ]
