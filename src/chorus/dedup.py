@@ -464,7 +464,7 @@ def _build(agency: Agency) -> tuple[_Pattern, ...]:
         # "according to the AP", "according to a Reuters tally"
         "according": rf"\baccording\s+to\s+(?:an?\s+)?{the}{a}",
         # "a Reuters reporter", "an AFP correspondent", "an AP investigation"
-        "reporter": rf"\b(?:an?|[Tt]he)\s+{a}(?:'s|’s)?\s+(?:reporters?|correspondents?|journalists?|report|interview|investigation|tally|count|witness)\b",
+        "reporter": rf"\b(?:[Aa]n?|[Tt]he)\s+{a}(?:'s|’s)?\s+(?:reporters?|correspondents?|journalists?|report|interview|investigation|tally|count|witness)\b",
         # "The Associated Press contributed to this report."
         "contributor": rf"{the}{a}{parens}\s+contributed(?:\s+reporting)?\s+to\s+this\s+(?:report|story|article)",
         # "additional reporting from Reuters", "reporting by the AP"

@@ -2,8 +2,9 @@
 
 What it maximizes (concept coverage, after Gillick & Favre's ICSISumm, the best DUC
 2004 system): a *concept* is a word bigram (lower-cased, not two stop words) and it
-weighs the number of articles that use it, so what several reports say outweighs what
-one says; bigrams too rare in the story count nothing. The summary is the set of
+weighs (number of articles that use it) ** 3, so what several reports say far
+outweighs what one says; bigrams used by fewer than a third of the articles count
+nothing. The summary is the set of
 readable sentences, within the word budget, that covers the most concept weight; each
 concept counts once however many chosen sentences repeat it, so redundancy earns
 nothing, and two near-identical sentences are never chosen together. On top of that a
