@@ -258,6 +258,8 @@ LEDE = "Talks on the dam dispute resumed on Monday, officials said."
         (LEDE + " Two diplomats told Reuters the meeting ended early.", ("Reuters",)),
         (LEDE + " The talks are pressing ahead, Reuters reported.", ("Reuters",)),
         (LEDE + " The delegation left early, according to the AP.", ("AP",)),
+        (LEDE + " According to Reuters, the delegation left early.", ("Reuters",)),
+        (LEDE + " Speaking to the AP, one envoy called the talks useful.", ("AP",)),
         ("On Monday, the Associated Press (AP) reported that the talks had stalled.", ("AP",)),
         (LEDE + " One envoy told the AP that no deal was near.", ("AP",)),
         (LEDE + " A filing seen by the AP shows the cracks were known.", ("AP",)),

@@ -460,9 +460,9 @@ def _build(agency: Agency) -> tuple[_Pattern, ...]:
         # reported a profit"
         "reported": rf"(?<![\w(]){the}{a}{parens}\s+(?:has\s+|had\s+|also\s+|first\s+)?(?:reported|reports|quoted)\b(?!\s+(?:an?\s+)?(?:net\s+|quarterly\s+|annual\s+|record\s+)?(?:profits?|loss(?:es)?|revenues?|earnings|sales|results)\b)",
         # "told Reuters", "told the AP", "a filing seen by the AP"
-        "told": rf"\b(?:told|telling|said\s+to|speaking\s+to|spoke\s+to|in\s+an\s+interview\s+with|in\s+a\s+statement\s+to|interviewed\s+by|seen\s+by|obtained\s+by|reviewed\s+by)\s+{the}{a}",
+        "told": rf"\b(?i:told|telling|said\s+to|speaking\s+to|spoke\s+to|in\s+an\s+interview\s+with|in\s+a\s+statement\s+to|interviewed\s+by|seen\s+by|obtained\s+by|reviewed\s+by)\s+{the}{a}",
         # "according to the AP", "according to a Reuters tally"
-        "according": rf"\baccording\s+to\s+(?:an?\s+)?{the}{a}",
+        "according": rf"\b(?i:according\s+to\s+(?:an?\s+)?){the}{a}",
         # "a Reuters reporter", "an AFP correspondent", "an AP investigation"
         "reporter": rf"\b(?:[Aa]n?|[Tt]he)\s+{a}(?:'s|’s)?\s+(?:reporters?|correspondents?|journalists?|report|interview|investigation|tally|count|witness)\b",
         # "The Associated Press contributed to this report."
