@@ -286,6 +286,39 @@ def eval_(task: str, data: Path | None, fmt: str, check: bool, options: tuple[st
 
 
 @cli.command()
+@click.option("--db", default=None, help=_DB_HELP)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0: every interface).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+def serve(db: str | None, host: str, port: int) -> None:
+    """Browse the stored stories in a web browser, and serve the JSON API under
+    /api/v1/ (schema: /api/v1/openapi.json). Read-only unless CHORUS_TOKEN is set:
+    then ingest and delete accept `Authorization: Bearer $CHORUS_TOKEN`.
+
+    \b
+    Example:
+      chorus ingest ../shared/seeds && chorus serve
+      CHORUS_TOKEN=s3cret chorus serve --db /tmp/seeds.db --port 8080
+    """
+    import uvicorn
+
+    from chorus.web import WebOptions, create_app
+
+    settings = _settings(db=db)
+    options = WebOptions.from_env()
+    try:
+        from chorus.store import open_store
+
+        with open_store(settings.db_path):  # fail here, with a one-line reason, not in a request
+            pass
+        app = create_app(settings, options)
+    except ChorusError as exc:
+        raise click.ClickException(str(exc)) from None
+    writes = "writes need the token" if options.token else "read-only (set CHORUS_TOKEN to allow ingest)"
+    click.echo(f"chorus serving {settings.db_path} on http://{host}:{port}/ ({writes}); Ctrl-C stops", err=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, server_header=False)
+
+
+@cli.command()
 def info() -> None:
     """Show the version, the spaCy model that runs, and the default store.
 

@@ -17,8 +17,9 @@ candidate is then verified on the signatures:
   (``min_lead_overlap``; the lead of one text looked up in the other's opening, so an
   outlet's own intro paragraph before the wire copy does not hide it).
 
-Containment comes from the Jaccard estimate and the two shingle-set sizes kept in the
-:class:`Signature` (with the numbers and the opening's shingle hashes) (|A∩B| = J·(|A|+|B|)/(1+J)), so no text is needed to verify and
+Containment comes from the Jaccard estimate and the two shingle-set sizes
+(|A∩B| = J·(|A|+|B|)/(1+J)). A :class:`Signature` keeps the set size, the numbers and
+the opening's shingle hashes beside the MinHash, so verifying needs no text and
 signatures can be stored (:func:`signature_to_bytes`).
 
 Tuning (``chorus eval dedup``: te3-silver, seeds 13 and 7, 300 originals each, six
@@ -56,10 +57,12 @@ from chorus.models import AnnotatedArticle, Article
 # shingles, and light rewrites (every sentence touched, like the example corpus's
 # newsflow_digest.txt, J ~0.37 at k = 5) fell under any threshold that keeps other
 # days' follow-ups out; k = 3 and k = 4 both reach P 1.000 / R 0.999 once the lead
-# and number checks are on; 4 shares fewer stock phrases between unrelated reports.
+# and number checks are on, but without them k = 3 made more false merges than k = 4
+# at equal thresholds (short shingles are shared by unrelated reports).
 SHINGLE_WORDS = 4
 # 128 permutations: the standard error of an estimated Jaccard is sqrt(J(1-J)/128),
-# 0.042 at J = 0.35. On the eval 64 lost a trimmed copy per seed, 256 changed nothing.
+# 0.042 at J = 0.35. On the eval 64 lost two copies of 1,800 (seed 7); 256 moved
+# recall by one copy either way, for twice the hashing.
 NUM_PERM = 128
 MINHASH_SEED = 1
 MINHASH_SCHEME = "affine32"
@@ -75,7 +78,9 @@ LEAD_SHINGLE = 3
 
 _WORD = re.compile(r"\w+")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-_FORMAT = b"chd1"  # version tag of signature_to_bytes
+# version tag of signature_to_bytes: change it whenever the shingling, NUM_PERM or the
+# opening change, so that stored signatures are never compared with new ones
+_FORMAT = b"chd1"
 
 
 @dataclass(frozen=True)
@@ -104,14 +109,14 @@ def normalise(text: str) -> list[str]:
     return _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
 
 
+def _grams(words: Sequence[str], k: int) -> list[str]:
+    """k-word shingles in text order; fewer than k words make one shingle."""
+    return [" ".join(words[i : i + k]) for i in range(max(1, len(words) - k + 1))] if words else []
+
+
 def shingles(text: str, k: int | None = None) -> set[str]:
-    """The set of k-word shingles (default :data:`SHINGLE_WORDS`); a text shorter
-    than k words is one shingle."""
-    k = k or SHINGLE_WORDS
-    words = normalise(text)
-    if not words:
-        return set()
-    return {" ".join(words[i : i + k]) for i in range(max(1, len(words) - k + 1))}
+    """The set of k-word shingles (default :data:`SHINGLE_WORDS`) of a text."""
+    return set(_grams(normalise(text), k or SHINGLE_WORDS))
 
 
 def numbers_in(text: str) -> frozenset[str]:
@@ -132,9 +137,7 @@ def _hash32(text: str) -> int:
 
 def opening_hashes(words: Sequence[str]) -> tuple[int, ...]:
     """Hashes of the 3-word shingles of the first OPENING_WORDS words, in text order."""
-    head = list(words[:OPENING_WORDS])
-    k = LEAD_SHINGLE
-    return tuple(_hash32(" ".join(head[i : i + k])) for i in range(max(1, len(head) - k + 1))) if head else ()
+    return tuple(_hash32(g) for g in _grams(words[:OPENING_WORDS], LEAD_SHINGLE))
 
 
 def lead_overlap(a: Signature, b: Signature) -> float:
@@ -159,8 +162,7 @@ def _permutations() -> tuple[np.ndarray, np.ndarray]:
 def signature(text: str) -> Signature:
     """The MinHash signature of a cleaned article text."""
     words = normalise(text)
-    k = SHINGLE_WORDS
-    grams = {" ".join(words[i : i + k]) for i in range(max(1, len(words) - k + 1))} if words else set()
+    grams = set(_grams(words, SHINGLE_WORDS))
     m = MinHash(num_perm=NUM_PERM, seed=MINHASH_SEED, scheme=MINHASH_SCHEME, permutations=_permutations())
     if grams:
         m.update_batch([g.encode("utf-8") for g in sorted(grams)])
@@ -215,7 +217,7 @@ class DedupOptions:
     containment_min_jaccard: float = 0.1
     # share of the smaller number set found in the larger (both need >= 2 numbers):
     # copies keep their figures (1.0); the eval's same-template market reports of other
-    # days share 0.33-0.5 of them.
+    # days share about half of them or less.
     min_number_overlap: float = 0.6
     min_numbers: int = 2
     # see LEAD_WORDS: midway between copies (>= 0.53) and other days' follow-ups (<= 0.29)
@@ -323,9 +325,10 @@ def syndication_groups(
 ) -> dict[str, str]:
     """Article id -> group id, where a group is the articles that are one report
     (exact copies, light rewrites, trimmed or padded versions): connected components
-    over verified near-duplicate pairs. The group id is the id of its earliest member
-    (by publication date, undated last, then by position in ``docs``), so it does not
-    depend on the group's other members. Every article is in a group (alone or not).
+    over verified near-duplicate pairs (which pairs are found does not depend on the
+    order of ``docs``). The group id is the id of its earliest member: by publication
+    date, undated last, then by position in ``docs``; so later copies joining a group
+    do not rename it. Every article is in a group (alone or not).
     """
     articles: list[Article] = []
     seen: set[str] = set()

@@ -6,6 +6,7 @@ dataclasses; this module is the only place that knows the order.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import BinaryIO
@@ -195,7 +196,27 @@ def ingest(paths: Sequence[str], store: Store, settings: Settings, stdin: Binary
     # articles stored by an interrupted run get their story now too
     unassigned = [store.get(i) for i in store.unassigned_article_ids()]
     assign_stories(unassigned, store, settings)
+    # the stories that changed (created, added to, merged: story_of gives where each
+    # article ended up) get their briefing computed now, so the web app never must
+    changed = {store.story_of(d.id) for d in unassigned}
+    refresh_briefings(store, sorted(s for s in changed if s), settings)
     return IngestReport([d.id for d in added], already, prepared.rejected)
+
+
+def refresh_briefings(store: Store, story_ids: Iterable[str], settings: Settings) -> list[str]:
+    """Compute each story's briefing and cache its JSON (``briefing_dict``) and claims
+    in the store, for the web app and API to read; returns the story ids cached (a
+    merged-away id is cached under the story it joined)."""
+    from chorus.render.json import briefing_dict
+
+    done: list[str] = []
+    for story_id in dict.fromkeys(story_ids):
+        data = briefing_dict(story_briefing(store, story_id, settings))
+        story = data["stories"][0]
+        claims = [(c["id"], c["text"]) for c in story["claims"]]
+        store.put_briefing(story["id"], json.dumps(data, ensure_ascii=False), claims)
+        done.append(story["id"])
+    return done
 
 
 def assign_stories(docs: Sequence[AnnotatedArticle], store: Store, settings: Settings, options: StoryOptions = StoryOptions()) -> list[Decision]:

@@ -391,8 +391,8 @@ class Rules:
     """Hand thresholds used without a trained classifier (tuned on the FNC-1 hold-out
     of the training split, 20 % of bodies, seed 1; see chorus.evaluate.stance)."""
 
-    related: float = 0.2  # align_max at or above: the body speaks of the headline's claim
-    refute: float = 1.0  # refutation cues around the evidence for "disagree"
+    related: float = 0.19  # align_max at or above: the body speaks of the headline's claim
+    refute: float = 3.0  # refutation cues (with negated predicates) around the evidence for "disagree"
     hedge: float = 1.0  # hedging cues around the evidence for "discuss"
 
 
@@ -503,7 +503,11 @@ def train_stance_model(
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     X = np.vstack([f.values for f in features])
-    clf = HistGradientBoostingClassifier(max_iter=300, learning_rate=0.08, max_leaf_nodes=31, random_state=seed)
+    # Settings picked on an inner 20 % body split of the FNC-1 training part (seed 7);
+    # seven settings tried were all within 0.6 FNC points of each other.
+    clf = HistGradientBoostingClassifier(
+        max_iter=400, learning_rate=0.05, max_leaf_nodes=63, l2_regularization=1.0, random_state=seed
+    )
     clf.fit(X, np.asarray(labels))
     return StanceModel(classifier=clf, classes=tuple(str(c) for c in clf.classes_), vectorizer=vectorizer, embed=embed)
 

@@ -10,11 +10,12 @@ There is no public labelled near-duplicate set here, so one is built from te3-si
 * **Copies**, one per edit kind and original, each under its own outlet name and run
   through chorus's cleaner like any input:
   ``exact`` (same text), ``headline`` (new headline, same body), ``trimmed`` (the last
-  30-60 % of paragraphs dropped), ``inserted`` (1-2 paragraphs of another long article,
-  not an original, put inside), ``reworded`` (~20 % of sentences reworded: synonym swaps from a small
-  table and, for half of them, the two halves of the sentence swapped at a comma),
-  ``rewritten`` (the same rewording applied to every sentence: an aggregator's light
-  rewrite, like ``examples/corpus/newsflow_digest.txt``).
+  30-60 % of paragraphs dropped), ``inserted`` (1-2 non-lead paragraphs of another
+  article of >= 5 paragraphs that is not an original, put in after the lead),
+  ``reworded`` (~20 % of sentences reworded: synonym swaps from a small table and, for
+  half of them, the two halves of the sentence swapped at a comma), ``rewritten`` (the
+  same rewording applied to every sentence: an aggregator's light rewrite, like
+  ``examples/corpus/newsflow_digest.txt``).
 * **The rest of the corpus** stays in the pool as distractors, and two hard-negative
   sets are drawn from it: ``same_day`` (pairs of different articles with the same DCT
   date and TF-IDF cosine >= 0.3: same day, same topic, different report) and
@@ -36,6 +37,11 @@ share of hard-negative pairs kept apart. Baselines, scored identically in the sa
 run: exact hash of the normalised text, TF-IDF cosine >= 0.8 components, and chorus's
 MinHash signatures with the Jaccard rule alone (no containment, number or lead check)
 at chorus's threshold 0.3 and at the usual near-duplicate threshold 0.8.
+
+chorus's constants (chorus.dedup) were tuned on seeds 13 (the default) and 7; seeds 21
+and 99 were run afterwards as fresh samples. The set is easier than real syndication:
+its edits are mechanical, and precision is tested by every pair of a 4,000-article
+pool but by only ~185 look-alike pairs.
 """
 
 from __future__ import annotations
@@ -64,6 +70,7 @@ SEED = 13
 EDITS = ("exact", "headline", "trimmed", "inserted", "reworded", "rewritten")
 MIN_PARAGRAPHS = 3
 MIN_WORDS = 80
+DONOR_PARAGRAPHS = 5  # inserted paragraphs come from articles at least this long
 TRIM = (0.3, 0.6)  # share of paragraphs dropped from the end
 REWORD_SHARE = 0.2  # share of sentences reworded by "reworded"
 SAME_DAY_COSINE = 0.3  # "same topic": the seeds' pairwise cosine is 0.2-0.45 (chorus.cluster)
@@ -170,7 +177,10 @@ def make_copy(original: Article, edit: str, rng: random.Random, donor: Article |
     if edit == "inserted":
         if donor is None:
             raise ValueError("an inserted-paragraph copy needs a donor article (the corpus is too small)")
-        donor_paras = [p for p in donor.text.split(PARAGRAPH_SEP) if len(p.split()) >= 15] or donor.text.split(PARAGRAPH_SEP)
+        # background paragraphs of the donor, not its lead: a copy that took another
+        # report's lead and half its text would be a merge of two reports
+        body = donor.text.split(PARAGRAPH_SEP)[1:] or donor.text.split(PARAGRAPH_SEP)
+        donor_paras = [p for p in body if len(p.split()) >= 15] or body
         taken = rng.sample(donor_paras, min(len(donor_paras), rng.choice((1, 2))))
         for p in taken:
             paras.insert(rng.randint(1, max(1, len(paras) - 1)), p)
@@ -196,7 +206,7 @@ def build_pool(corpus: Sequence[Article], sample: int, seed: int, edits: Sequenc
     # that is also an original would make its own trimmed copy (its first paragraphs)
     # a true part of another original's padded copy
     taken = set(originals)
-    donors = [i for i in eligible if i not in taken and corpus[i].text.count(PARAGRAPH_SEP) + 1 >= 4]
+    donors = [i for i in eligible if i not in taken and corpus[i].text.count(PARAGRAPH_SEP) + 1 >= DONOR_PARAGRAPHS]
     for i in originals:
         original = corpus[i]
         for edit in edits:
@@ -295,7 +305,7 @@ def score(
 ) -> tuple[dict[str, float], int]:
     """Pairwise precision / recall of a grouping of ``pool`` (one label per item), per
     edit kind and overall, and the share of each hard-negative set kept apart. Also
-    returns how many unknown (possible wire version) pairs were grouped."""
+    returns how many unknown (possible wire version) corpus pairs were grouped."""
     tp = fp = unknown_grouped = 0
     per_edit = {e: [0, 0] for e in edits}  # tp, fp over pairs involving a copy of e
     for members in clusters_of(labels):
@@ -305,7 +315,7 @@ def score(
                 if fi == fj:
                     same = True
                 elif (min(fi, fj), max(fi, fj)) in unknown:
-                    unknown_grouped += 1
+                    unknown_grouped += pool[i].edit is None and pool[j].edit is None
                     continue
                 else:
                     same = False

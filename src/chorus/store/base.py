@@ -72,6 +72,80 @@ class Revision:
     detail: dict
 
 
+# -- web ----------------------------------------------------------------------
+# Rows for the web app and HTTP API (chorus.web): listing filters, search hits,
+# the briefing cache.
+
+
+@dataclass(frozen=True)
+class StoryQuery:
+    """Filters and order of a story listing; every filter is optional."""
+
+    text: str = ""  # full-text search over the stories' articles and claims
+    outlet: str = ""  # stories with at least one article from this outlet
+    entity: str = ""  # stories whose articles mention this name (case-insensitive)
+    date_from: str = ""  # YYYY-MM-DD: stories active on or after this day
+    date_to: str = ""  # YYYY-MM-DD: stories active on or before this day
+    sort: str = "recent"  # recent (latest publication day, then size) | size | updated
+
+
+@dataclass(frozen=True)
+class ArticleHit:
+    """An article matching a full-text search; ``snippet`` marks matches with
+    \x02 ... \x03 (control characters, never found in stored text)."""
+
+    id: str
+    outlet: str
+    title: str
+    published: str | None
+    story_id: str | None
+    snippet: str
+
+
+@dataclass(frozen=True)
+class ClaimHit:
+    """A claim of a cached briefing matching a full-text search (snippet as above)."""
+
+    story_id: str
+    story_title: str
+    claim_id: str
+    snippet: str
+
+
+@dataclass(frozen=True)
+class QuoteRow:
+    """A quote as stored with its article (offsets into the article's source text)."""
+
+    article_id: str
+    outlet: str
+    title: str
+    published: str | None
+    story_id: str | None
+    speaker: str
+    speaker_role: str | None
+    text: str
+    kind: str
+    cue: str | None
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class NameCount:
+    """How often a name is mentioned, under one entity label."""
+
+    label: str
+    mentions: int
+    articles: int
+
+
+@dataclass(frozen=True)
+class CachedBriefing:
+    story_id: str
+    json: str  # chorus.render.json.briefing_dict of the story alone
+    computed_at: str
+
+
 class Store(ABC):
     """Annotated articles, kept by content hash. Use one Store per thread."""
 
@@ -168,3 +242,61 @@ class Store(ABC):
     @abstractmethod
     def unassigned_article_ids(self) -> list[str]:
         """Stored articles that are in no story yet, in ingest order."""
+
+    # -- web ----------------------------------------------------------------------
+    @abstractmethod
+    def find_stories(self, query: StoryQuery, *, limit: int, offset: int = 0) -> tuple[list[StoryRow], int]:
+        """Live stories matching ``query``, in its order, and how many match in all."""
+
+    @abstractmethod
+    def search_articles(self, text: str, *, limit: int, offset: int = 0) -> tuple[list[ArticleHit], int]:
+        """Articles whose title or text match the words of ``text`` (all of them; a
+        "quoted phrase" as a phrase), best first, and how many match. Any input is
+        safe: punctuation is not query syntax."""
+
+    @abstractmethod
+    def search_claims(self, text: str, *, limit: int, offset: int = 0) -> tuple[list[ClaimHit], int]:
+        """Claims of cached briefings matching ``text`` (as above), best first."""
+
+    @abstractmethod
+    def outlets(self) -> list[tuple[str, int]]:
+        """Every outlet with its number of articles, most articles first."""
+
+    @abstractmethod
+    def name_counts(self, name: str) -> list[NameCount]:
+        """How the name is mentioned (case-insensitive), per entity label."""
+
+    @abstractmethod
+    def quotes_by(self, speaker: str, *, limit: int, offset: int = 0) -> tuple[list[QuoteRow], int]:
+        """Quotes whose speaker is ``speaker`` (case-insensitive), newest first."""
+
+    @abstractmethod
+    def source_texts(self, article_ids: Iterable[str]) -> dict[str, str]:
+        """The source text of each known article id (what citations index into)."""
+
+    @abstractmethod
+    def briefing_stamp(self, story_id: str) -> str | None:
+        """When the cached briefing of the story was computed; None if there is none."""
+
+    @abstractmethod
+    def get_briefing(self, story_id: str) -> CachedBriefing | None: ...
+
+    @abstractmethod
+    def put_briefing(self, story_id: str, briefing_json: str, claims: Iterable[tuple[str, str]] = ()) -> str:
+        """Cache the story's briefing JSON and index its claims ``(id, text)`` for
+        search, replacing what was cached; returns the new stamp."""
+
+    @abstractmethod
+    def delete_article(self, article_id: str) -> str | None:
+        """Remove the article, its annotations and its place in its story (the story's
+        counts, names and dates follow; an emptied story leaves the listings); returns
+        the story it was in. :class:`ArticleNotFound` if unknown."""
+
+    # -- bulk load ----------------------------------------------------------------
+    @abstractmethod
+    def bulk_assign(self, rows: Iterable[tuple[AnnotatedArticle, Features, str]], *, batch: int = 20_000) -> int:
+        """Store many articles, each already placed in a story ``(doc, features,
+        story_id)``, ``batch`` per transaction: for building big stores fast (scale
+        benches, importing an archive clustered elsewhere). Stories are created or
+        grown as :meth:`save_assignment` would (score 1.0, revisions "created" and
+        "added"); an article already stored is skipped. Returns how many were stored."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections import Counter
 
@@ -16,7 +17,9 @@ from chorus.errors import StoreError
 from chorus.models import AnnotatedArticle, Article, Mention, Quote, Sentence, TimeMention
 from chorus.store._codec import dump_offsets, dump_removed, load_offsets, load_removed
 from chorus.store.base import ArticleNotFound, ArticleRow, Revision, Store, StoryRow
+from chorus.store.base import ArticleHit, CachedBriefing, ClaimHit, NameCount, QuoteRow, StoryQuery  # web
 from chorus.stories import Features, StoryState
+from chorus.stories import day_number  # web
 
 # Writers hold the lock for one article at a time, so a concurrent chorus waits
 # milliseconds; the margin is for slow disks.
@@ -171,6 +174,35 @@ MIGRATIONS: list[tuple[str, ...]] = [
         """,
         "CREATE INDEX story_revisions_story ON story_revisions (story_id, seq)",
         "CREATE INDEX story_revisions_at ON story_revisions (at)",
+    ),
+    # v4: the web app: full-text search over articles and claims, a cache of each
+    # story's briefing JSON (pages must not run the analysis per request), and indexes
+    # for the story listing's filters and sort orders
+    (
+        # external content: the index reads title/text from `articles`; triggers keep
+        # it in step with every writer (single adds and bulk loads alike)
+        "CREATE VIRTUAL TABLE articles_fts USING fts5(title, text, content='articles', content_rowid='seq',"
+        " tokenize='unicode61 remove_diacritics 2')",
+        "INSERT INTO articles_fts (articles_fts) VALUES ('rebuild')",
+        "CREATE TRIGGER articles_fts_insert AFTER INSERT ON articles BEGIN"
+        " INSERT INTO articles_fts (rowid, title, text) VALUES (new.seq, new.title, new.text); END",
+        "CREATE TRIGGER articles_fts_delete AFTER DELETE ON articles BEGIN"
+        " INSERT INTO articles_fts (articles_fts, rowid, title, text) VALUES ('delete', old.seq, old.title, old.text); END",
+        "CREATE TRIGGER articles_fts_update AFTER UPDATE OF title, text ON articles BEGIN"
+        " INSERT INTO articles_fts (articles_fts, rowid, title, text) VALUES ('delete', old.seq, old.title, old.text);"
+        " INSERT INTO articles_fts (rowid, title, text) VALUES (new.seq, new.title, new.text); END",
+        """
+        CREATE TABLE story_briefings (
+            story_id TEXT PRIMARY KEY,
+            json TEXT NOT NULL,  -- chorus.render.json.briefing_dict of the story alone
+            computed_at TEXT NOT NULL  -- ISO 8601 UTC; older than stories.updated_at = stale
+        )
+        """,
+        "CREATE VIRTUAL TABLE claims_fts USING fts5(text, story_id UNINDEXED, claim_id UNINDEXED,"
+        " tokenize='unicode61 remove_diacritics 2')",
+        "CREATE INDEX mentions_text ON mentions (text COLLATE NOCASE)",
+        "CREATE INDEX stories_recent ON stories (last_day, n_articles)",
+        "CREATE INDEX stories_size ON stories (n_articles, last_day)",
     ),
 ]
 
@@ -503,6 +535,208 @@ class SQLiteStore(Store):
             self._conn.close()
             self._conn = None
 
+    # -- web -----------------------------------------------------------------
+    # The web app's reads (listing filters, full-text search, the briefing cache) and
+    # its one delete. FTS5 query syntax never reaches users: _fts_query quotes words.
+
+    _SORTS = {
+        # NULLs sort last under DESC in SQLite: undated stories come after dated ones
+        "recent": "s.last_day DESC, s.n_articles DESC, s.updated_at DESC, s.id",
+        "size": "s.n_articles DESC, s.last_day DESC, s.id",
+        "updated": "s.updated_at DESC, s.id",
+    }
+
+    def find_stories(self, query: StoryQuery, *, limit: int, offset: int = 0) -> tuple[list[StoryRow], int]:
+        if query.sort not in self._SORTS:
+            raise ValueError(f"unknown sort {query.sort!r}; choose one of {', '.join(self._SORTS)}")
+        where, params = ["s.merged_into IS NULL", "s.n_articles > 0"], []
+        if query.text:
+            match = _fts_query(query.text)
+            if match is None:
+                return [], 0
+            where.append(
+                "s.id IN (SELECT sa.story_id FROM articles_fts f JOIN articles a ON a.seq = f.rowid"
+                " JOIN story_articles sa ON sa.article_id = a.id WHERE articles_fts MATCH ?"
+                " UNION SELECT story_id FROM claims_fts WHERE claims_fts MATCH ?)"
+            )
+            params += [match, match]
+        if query.outlet:
+            where.append(
+                "s.id IN (SELECT sa.story_id FROM articles a JOIN story_articles sa ON sa.article_id = a.id WHERE a.outlet = ?)"
+            )
+            params.append(query.outlet)
+        if query.entity:
+            where.append(
+                "s.id IN (SELECT sa.story_id FROM mentions m JOIN story_articles sa ON sa.article_id = m.article_id"
+                " WHERE m.text = ? COLLATE NOCASE)"
+            )
+            params.append(query.entity)
+        for value, test in ((query.date_from, "s.last_day >= ?"), (query.date_to, "s.first_day <= ?")):
+            if value:
+                day = day_number(value)
+                if day is None:
+                    raise ValueError(f"not a date: {value!r}; write YYYY-MM-DD")
+                where.append(test)
+                params.append(day)
+        clause = " AND ".join(where)
+        with self._errors("listing stories"):
+            conn = self._connection()
+            (total,) = conn.execute(f"SELECT count(*) FROM stories s WHERE {clause}", params).fetchone()
+            ids = [r[0] for r in conn.execute(
+                f"SELECT s.id FROM stories s WHERE {clause} ORDER BY {self._SORTS[query.sort]} LIMIT ? OFFSET ?",
+                (*params, limit, offset),
+            )]  # fmt: skip
+            rows = {}
+            for i in range(0, len(ids), _BATCH):
+                batch = ids[i : i + _BATCH]
+                for r in conn.execute(self._STORY_ROW + f" WHERE s.id IN ({', '.join('?' * len(batch))})", batch):
+                    rows[r[0]] = self._story_row(r)
+        return [rows[i] for i in ids], int(total)
+
+    def search_articles(self, text: str, *, limit: int, offset: int = 0) -> tuple[list[ArticleHit], int]:
+        match = _fts_query(text)
+        if match is None:
+            return [], 0
+        with self._errors("searching articles"):
+            conn = self._connection()
+            (total,) = conn.execute("SELECT count(*) FROM articles_fts WHERE articles_fts MATCH ?", (match,)).fetchone()
+            rows = conn.execute(
+                "SELECT a.id, a.outlet, a.title, a.published, sa.story_id,"
+                " snippet(articles_fts, 1, char(2), char(3), '…', 24)"
+                " FROM articles_fts f JOIN articles a ON a.seq = f.rowid"
+                " LEFT JOIN story_articles sa ON sa.article_id = a.id"
+                " WHERE articles_fts MATCH ? ORDER BY f.rank LIMIT ? OFFSET ?",
+                (match, limit, offset),
+            ).fetchall()
+        return [ArticleHit(*r) for r in rows], int(total)
+
+    def search_claims(self, text: str, *, limit: int, offset: int = 0) -> tuple[list[ClaimHit], int]:
+        match = _fts_query(text)
+        if match is None:
+            return [], 0
+        with self._errors("searching claims"):
+            conn = self._connection()
+            (total,) = conn.execute("SELECT count(*) FROM claims_fts WHERE claims_fts MATCH ?", (match,)).fetchone()
+            rows = conn.execute(
+                "SELECT f.story_id, coalesce(s.title, ''), f.claim_id, snippet(claims_fts, 0, char(2), char(3), '…', 32)"
+                " FROM claims_fts f LEFT JOIN stories s ON s.id = f.story_id"
+                " WHERE claims_fts MATCH ? ORDER BY f.rank LIMIT ? OFFSET ?",
+                (match, limit, offset),
+            ).fetchall()
+        return [ClaimHit(*r) for r in rows], int(total)
+
+    def outlets(self) -> list[tuple[str, int]]:
+        with self._errors("listing outlets"):
+            rows = self._connection().execute(
+                "SELECT outlet, count(*) AS n FROM articles GROUP BY outlet ORDER BY n DESC, outlet"
+            )
+            return [(r[0], int(r[1])) for r in rows]
+
+    def name_counts(self, name: str) -> list[NameCount]:
+        with self._errors("counting mentions"):
+            rows = self._connection().execute(
+                "SELECT label, count(*) AS n, count(DISTINCT article_id) FROM mentions WHERE text = ? COLLATE NOCASE"
+                " GROUP BY label ORDER BY n DESC, label",
+                (name,),
+            )
+            return [NameCount(r[0], int(r[1]), int(r[2])) for r in rows]
+
+    def quotes_by(self, speaker: str, *, limit: int, offset: int = 0) -> tuple[list[QuoteRow], int]:
+        with self._errors("reading quotes"):
+            conn = self._connection()
+            (total,) = conn.execute("SELECT count(*) FROM quotes WHERE speaker = ? COLLATE NOCASE", (speaker,)).fetchone()
+            rows = conn.execute(
+                "SELECT q.article_id, a.outlet, a.title, a.published, sa.story_id, q.speaker, q.speaker_role, q.text,"
+                " q.kind, q.cue, q.orig_start, q.orig_end FROM quotes q JOIN articles a ON a.id = q.article_id"
+                " LEFT JOIN story_articles sa ON sa.article_id = q.article_id WHERE q.speaker = ? COLLATE NOCASE"
+                " ORDER BY coalesce(a.published, '') DESC, a.seq DESC, q.pos LIMIT ? OFFSET ?",
+                (speaker, limit, offset),
+            ).fetchall()
+        return [QuoteRow(*r) for r in rows], int(total)
+
+    def source_texts(self, article_ids: Iterable[str]) -> dict[str, str]:
+        ids = list(dict.fromkeys(article_ids))
+        out: dict[str, str] = {}
+        with self._errors("reading source texts"):
+            conn = self._connection()
+            for i in range(0, len(ids), _BATCH):
+                batch = ids[i : i + _BATCH]
+                out.update(conn.execute(f"SELECT id, source_text FROM articles WHERE id IN ({', '.join('?' * len(batch))})", batch))
+        return out
+
+    def briefing_stamp(self, story_id: str) -> str | None:
+        with self._errors(f"reading the briefing of story {story_id}"):
+            row = self._connection().execute("SELECT computed_at FROM story_briefings WHERE story_id = ?", (story_id,)).fetchone()
+        return row[0] if row else None
+
+    def get_briefing(self, story_id: str) -> CachedBriefing | None:
+        with self._errors(f"reading the briefing of story {story_id}"):
+            row = self._connection().execute(
+                "SELECT story_id, json, computed_at FROM story_briefings WHERE story_id = ?", (story_id,)
+            ).fetchone()
+        return CachedBriefing(*row) if row else None
+
+    def put_briefing(self, story_id: str, briefing_json: str, claims: Iterable[tuple[str, str]] = ()) -> str:
+        now = _utc_now()
+        with self._errors(f"caching the briefing of story {story_id}"), self._transaction() as conn:
+            conn.execute(
+                "INSERT INTO story_briefings (story_id, json, computed_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (story_id) DO UPDATE SET json = excluded.json, computed_at = excluded.computed_at",
+                (story_id, briefing_json, now),
+            )
+            conn.execute("DELETE FROM claims_fts WHERE story_id = ?", (story_id,))
+            conn.executemany(
+                "INSERT INTO claims_fts (text, story_id, claim_id) VALUES (?, ?, ?)",
+                [(text, story_id, claim_id) for claim_id, text in claims],
+            )
+        return now
+
+    def delete_article(self, article_id: str) -> str | None:
+        now = _utc_now()
+        with self._errors(f"deleting article {article_id}"), self._transaction() as conn:
+            if conn.execute("SELECT 1 FROM articles WHERE id = ?", (article_id,)).fetchone() is None:
+                raise ArticleNotFound(f"no article with id {article_id!r}")
+            placed = conn.execute(
+                "SELECT story_id, vector, keys FROM story_articles WHERE article_id = ?", (article_id,)
+            ).fetchone()
+            conn.execute("DELETE FROM articles WHERE id = ?", (article_id,))  # cascades to its rows
+            if placed is None:
+                return None
+            story_id, vector, keys = placed[0], np.frombuffer(placed[1], dtype=np.float32), json.loads(placed[2])
+            conn.executemany("UPDATE key_df SET df = df - 1 WHERE key = ?", [(k,) for k in keys])
+            conn.execute("DELETE FROM key_df WHERE df <= 0")
+            row = conn.execute("SELECT n_articles, vector_sum, keys FROM stories WHERE id = ?", (story_id,)).fetchone()
+            counts = Counter(json.loads(row[2]))
+            counts.subtract(keys)
+            counts = Counter({k: n for k, n in counts.items() if n > 0})
+            first, last = conn.execute(
+                "SELECT min(day), max(day) FROM story_articles WHERE story_id = ?", (story_id,)
+            ).fetchone()
+            if row[0] <= 1:
+                # the story is empty: it goes, with the stories merged into it earlier
+                chain = [r[0] for r in conn.execute(
+                    "WITH RECURSIVE chain(id) AS (SELECT ? UNION SELECT s.id FROM stories s JOIN chain c ON s.merged_into = c.id)"
+                    " SELECT id FROM chain", (story_id,),
+                )]  # fmt: skip
+                marks = ", ".join("?" * len(chain))
+                conn.execute(f"DELETE FROM story_briefings WHERE story_id IN ({marks})", chain)
+                conn.execute(f"DELETE FROM claims_fts WHERE story_id IN ({marks})", chain)
+                conn.execute(f"DELETE FROM stories WHERE id IN ({marks})", chain)  # one statement: FKs hold at its end
+            else:
+                vector_sum = np.frombuffer(row[1], dtype=np.float32) - vector
+                conn.execute(
+                    "UPDATE stories SET n_articles = n_articles - 1, vector_sum = ?, keys = ?, first_day = ?, last_day = ?,"
+                    " updated_at = ? WHERE id = ?",
+                    (vector_sum.astype(np.float32).tobytes(), json.dumps(dict(counts)), first, last, now, story_id),
+                )
+                conn.execute("DELETE FROM story_keys WHERE story_id = ?", (story_id,))
+                conn.executemany(
+                    "INSERT INTO story_keys (story_id, key, last_day) VALUES (?, ?, ?)",
+                    [(story_id, k, last) for k in sorted(counts)],
+                )
+            self._revision(conn, story_id, now, "removed", {"article": article_id})
+        return story_id
+
     # -- internals ---------------------------------------------------------
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
@@ -534,6 +768,21 @@ class SQLiteStore(Store):
             raise StoreError(
                 f"{self.path}: {action} failed: text is not valid Unicode ({exc.reason} at position {exc.start})"
             ) from exc
+
+
+# -- web: full-text query ------------------------------------------------------
+_FTS_TERM = re.compile(r'"([^"]*)"|([^\W_]+(?:[\'’][^\W_]+)*)')
+
+
+def _fts_query(text: str) -> str | None:
+    """A user's search as an FTS5 query: every word must match ("a quoted phrase" as a
+    phrase); punctuation and FTS5 operators are taken as plain text, never syntax."""
+    terms = []
+    for phrase, word in _FTS_TERM.findall(text[:500]):
+        words = re.findall(r"[^\W_]+", phrase) if phrase else re.findall(r"[^\W_]+", word)
+        if words:
+            terms.append('"' + " ".join(words) + '"')
+    return " ".join(terms[:32]) or None
 
 
 def _article_values(article: Article) -> tuple[object, ...]:
@@ -630,3 +879,109 @@ def _migrate(conn: sqlite3.Connection, path: str) -> None:
             conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
+
+
+# -- bulk load ---------------------------------------------------------------------
+# Store.bulk_assign for SQLite: articles, features and stories many per transaction
+# (one per article, as in add + save_assignment, builds 1M articles in hours; this in
+# minutes). Kept at the end of the module, apart from the sections others edit, and
+# attached to SQLiteStore below.
+from abc import update_abstractmethods  # noqa: E402
+from itertools import islice  # noqa: E402
+
+# Story states kept in memory between batches; one evicted is read back if it grows again.
+_BULK_STATES = 20_000
+_BULK_CACHE_KIB = 256 * 1024
+
+
+def _bulk_assign(
+    self: SQLiteStore, rows: Iterable[tuple[AnnotatedArticle, Features, str]], *, batch: int = 20_000
+) -> int:
+    states: dict[str, StoryState] = {}  # least recently grown first
+    stored = 0
+    rows = iter(rows)
+    conn = self._connection()
+    (cache,) = conn.execute("PRAGMA cache_size").fetchone()
+    # the default 2 MB page cache thrashes on a million random index keys (ids, hashes)
+    conn.execute(f"PRAGMA cache_size = -{_BULK_CACHE_KIB}")
+    try:
+        while chunk := list(islice(rows, batch)):
+            with self._errors("bulk loading articles"), self._transaction() as conn:
+                stored += _bulk_batch(self, conn, chunk, states)
+            for story_id in list(islice(states, max(0, len(states) - _BULK_STATES))):
+                del states[story_id]
+    finally:
+        conn.execute(f"PRAGMA cache_size = {int(cache)}")
+    return stored
+
+
+def _bulk_batch(
+    self: SQLiteStore, conn: sqlite3.Connection, chunk: list[tuple[AnnotatedArticle, Features, str]], states: dict[str, StoryState]
+) -> int:
+    now = _utc_now()
+    sentences, mentions, times, quotes, placed, revisions = [], [], [], [], [], []
+    df: Counter[str] = Counter()
+    grown: dict[str, StoryState] = {}
+    for doc, f, story_id in chunk:
+        inserted = conn.execute(
+            f"INSERT INTO articles ({', '.join(_ARTICLE_FIELDS)}, n_sentences, ingested_at)"
+            f" VALUES ({', '.join('?' * (len(_ARTICLE_FIELDS) + 2))}) ON CONFLICT DO NOTHING",
+            (*_article_values(doc.article), len(doc.sentences), now),
+        ).rowcount
+        if not inserted:
+            continue
+        sentences += [(doc.id, pos, s.index, s.paragraph, s.start, s.end, s.orig_start, s.orig_end, int(s.contiguous))
+                      for pos, s in enumerate(doc.sentences)]  # fmt: skip
+        mentions += [(doc.id, pos, m.text, m.label, m.start, m.end, m.orig_start, m.orig_end, m.sentence)
+                     for pos, m in enumerate(doc.mentions)]  # fmt: skip
+        times += [(doc.id, pos, t.text, t.label, t.start, t.end, t.orig_start, t.orig_end, t.sentence)
+                  for pos, t in enumerate(doc.times)]  # fmt: skip
+        quotes += [(doc.id, pos, q.text, q.kind, q.start, q.end, q.orig_start, q.orig_end, q.speaker, q.speaker_role,
+                    q.cue, q.sentence, q.speaker_orig_start, q.speaker_orig_end) for pos, q in enumerate(doc.quotes)]  # fmt: skip
+        story = states.pop(story_id, None)
+        if story is None:
+            if conn.execute("SELECT 1 FROM stories WHERE id = ?", (story_id,)).fetchone():
+                story = self._story_state(conn, story_id)
+            else:
+                story = StoryState(story_id, "", np.zeros_like(f.vector, dtype=np.float32), 0)
+                revisions.append((story_id, now, "created", json.dumps({"article": f.article_id})))
+        if story.n:
+            revisions.append((story_id, now, "added", json.dumps({"article": f.article_id, "score": 1.0}, sort_keys=True)))
+        story.add(f)
+        states[story_id] = grown[story_id] = story
+        placed.append((f.article_id, story_id, 1.0, f.vector.astype(np.float32).tobytes(), json.dumps(sorted(f.keys)), f.day, now))
+        df.update(f.keys)
+    conn.executemany(
+        "INSERT INTO stories (id, title, title_headline, n_articles, vector_sum, keys, first_day, last_day, created_at, updated_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET title = excluded.title,"
+        " title_headline = excluded.title_headline, n_articles = excluded.n_articles, vector_sum = excluded.vector_sum,"
+        " keys = excluded.keys, first_day = excluded.first_day, last_day = excluded.last_day, updated_at = excluded.updated_at",
+        [(s.id, s.title, int(s.headline), s.n, s.vector_sum.astype(np.float32).tobytes(), json.dumps(dict(s.keys)),
+          s.first_day, s.last_day, now, now) for s in grown.values()],
+    )  # fmt: skip
+    conn.executemany(
+        "INSERT INTO story_keys (story_id, key, last_day) VALUES (?, ?, ?)"
+        " ON CONFLICT (key, story_id) DO UPDATE SET last_day = excluded.last_day",
+        [(s.id, k, s.last_day) for s in grown.values() for k in sorted(s.keys)],
+    )
+    conn.executemany(
+        "INSERT INTO story_articles (article_id, story_id, score, vector, keys, day, assigned_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        placed,
+    )
+    conn.executemany(
+        "INSERT INTO key_df (key, df) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET df = df + excluded.df", sorted(df.items())
+    )
+    conn.executemany("INSERT INTO story_revisions (story_id, at, kind, detail) VALUES (?, ?, ?, ?)", revisions)
+    for table, columns, values in (
+        ("sentences", _SENTENCE_COLUMNS, sentences),
+        ("mentions", _MENTION_COLUMNS, mentions),
+        ("time_mentions", _TIME_COLUMNS, times),
+        ("quotes", _QUOTE_COLUMNS, quotes),
+    ):
+        width = len(columns.split(",")) + 2
+        conn.executemany(f"INSERT INTO {table} (article_id, pos, {columns}) VALUES ({', '.join('?' * width)})", values)
+    return len(placed)
+
+
+SQLiteStore.bulk_assign = _bulk_assign  # type: ignore[method-assign]
+update_abstractmethods(SQLiteStore)
