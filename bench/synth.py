@@ -47,7 +47,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
-from itertools import islice
 from pathlib import Path
 
 import numpy as np
@@ -336,47 +335,16 @@ def _apply(real: RealSentence, renames: _Renames) -> tuple[str, list[tuple[int, 
     return "".join(out), spans
 
 
-def build_store(
-    store: Store, plan: Plan, start: int = 0, stop: int | None = None, *, batch: int = 20_000, workers: int = 1
-) -> int:
+def build_store(store: Store, plan: Plan, start: int = 0, stop: int | None = None, *, batch: int = 20_000) -> int:
     """Store articles ``start``..``stop`` of the stream, each in its generator topic's
-    story, through the store's bulk path; returns how many were stored. With
-    ``workers`` > 0, that many forked processes make the articles while this one
-    writes (making one costs about as much as storing it)."""
-    stop = plan.n if stop is None else stop
-    return store.bulk_assign(_stored_rows(plan, start, stop, workers), batch=batch)
+    story, through the store's bulk path; returns how many were stored. (Making the
+    articles in forked workers was slower: pickling them back costs what making them does.)"""
 
+    def rows() -> Iterator[tuple[AnnotatedArticle, Features, str]]:
+        for a in plan.articles(start, stop):
+            yield a.doc, a.features(), plan.story_id(a.topic)
 
-_CHUNK = 2000
-_PLAN: Plan | None = None  # the plan forked workers read
-
-
-def _make_rows(span: tuple[int, int]) -> list[tuple[AnnotatedArticle, Features, str]]:
-    assert _PLAN is not None
-    return [(a.doc, a.features(), _PLAN.story_id(a.topic)) for a in _PLAN.articles(*span)]
-
-
-def _stored_rows(plan: Plan, start: int, stop: int, workers: int) -> Iterator[tuple[AnnotatedArticle, Features, str]]:
-    global _PLAN
-    spans = [(i, min(i + _CHUNK, stop)) for i in range(start, stop, _CHUNK)]
-    _PLAN = plan
-    if workers <= 0:
-        for span in spans:
-            yield from _make_rows(span)
-        return
-    import multiprocessing as mp
-    from collections import deque
-
-    with mp.get_context("fork").Pool(workers) as pool:  # fork: workers share the loaded source
-        pending: deque = deque()
-        todo = iter(spans)
-        for span in islice(todo, 2 * workers):  # a bounded window: results never pile up
-            pending.append(pool.apply_async(_make_rows, (span,)))
-        while pending:
-            rows = pending.popleft().get()
-            for span in islice(todo, 1):
-                pending.append(pool.apply_async(_make_rows, (span,)))
-            yield from rows
+    return store.bulk_assign(rows(), batch=batch)
 
 
 def topic_names(plan: Plan, indexes: Sequence[int]) -> Counter:
