@@ -22,8 +22,10 @@ demo: $(STAMP)
 	@echo
 	@echo "Next: '$(BIN)/chorus brief examples/corpus --format html --out briefing.html'," \
 	      "or '$(BIN)/chorus ingest examples/corpus' then '$(BIN)/chorus articles'."
+	@echo "Browse it: $(BIN)/chorus ingest examples/corpus && $(BIN)/chorus serve   (then open http://127.0.0.1:8000/)"
 
 test: $(STAMP)
+	bash scripts/install-system-deps.sh
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)

@@ -216,9 +216,21 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Support:
+    """One article's wording of a claim, cited."""
+
+    article: str
+    start: int  # source text
+    end: int
+    text: str
+    origin: tuple[str, ...] = ()  # where this article took it from: "wire:Reuters", "anon:egyptian security sources", "group:<id>"
+
+
+@dataclass(frozen=True)
 class SummarySentence:
     text: str
-    citations: tuple[Citation, ...]
+    citations: tuple[Citation, ...]  # where this exact sentence stands (its own span, verbatim copies)
+    support: tuple[Support, ...] = ()  # other articles saying the same in their own words
 
 
 @dataclass(frozen=True)
@@ -251,17 +263,6 @@ class TimelineEvent:
     granularity: str  # day | month | year
     text: str  # the clause the date attaches to, as written
     citations: tuple[Citation, ...]  # every article stating this dated fact
-
-
-@dataclass(frozen=True)
-class Support:
-    """One article's wording of a claim, cited."""
-
-    article: str
-    start: int  # source text
-    end: int
-    text: str
-    origin: tuple[str, ...] = ()  # where this article took it from: "wire:Reuters", "anon:egyptian security sources", "group:<id>"
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from chorus.clean import clean
 from chorus.config import Settings
 from chorus.dedup import origins, syndication_groups
 from chorus.embed import get_embedder
-from chorus.models import AnnotatedArticle, Article, Briefing, RawDocument, Quote, Rejected, Story, StoryBriefing, StoryEntity, StoryQuote
+from chorus.models import AnnotatedArticle, Article, Briefing, RawDocument, Claim, Quote, Rejected, Story, StoryBriefing, StoryEntity, StoryQuote, SummarySentence
 from chorus.nlp.annotate import annotate_parallel
 from chorus.nlp.model import load_model
 from chorus.nlp.quotes import quote_pieces
@@ -107,6 +107,19 @@ def story_quote(doc: AnnotatedArticle, quote: Quote, entities: Sequence[StoryEnt
     )
 
 
+def with_support(summary: Sequence[SummarySentence], claims: Sequence[Claim]) -> list[SummarySentence]:
+    """Each summary sentence with the other articles' wordings of the same claim."""
+    claim_at = {(s.article, s.start): c for c in claims for s in c.support}
+    out = []
+    for sentence in summary:
+        first = sentence.citations[0]
+        claim = claim_at.get((first.article, first.start))
+        cited = {(c.article, c.start) for c in sentence.citations}
+        extra = tuple(s for s in claim.support if (s.article, s.start) not in cited) if claim else ()
+        out.append(replace(sentence, support=extra))
+    return out
+
+
 def _cosines(rows: np.ndarray) -> np.ndarray:
     return rows @ rows.T
 
@@ -134,7 +147,11 @@ def analyze_story(story: Story, members: Sequence[AnnotatedArticle], settings: S
     }
     nlp = load_model(settings.model)
     inferred, timeline = story_timeline(members, nlp=nlp)
-    summary, mode, dropped = summarize(members, SummaryOptions(words=settings.summary_words), boost=boost), "extractive", ()
+    same_claim = {(s.article, sentence_at[(s.article, s.start)]): c.id for c in claims if len(c.support) > 1 for s in c.support}
+    summary = with_support(
+        summarize(members, SummaryOptions(words=settings.summary_words), boost=boost, same_claim=same_claim), claims
+    )
+    mode, dropped = "extractive", ()
     if settings.llm_url:
         ranked = sorted(claims, key=lambda c: (not c.corroborated, -c.independent_sources))
         result = summarize_abstractive(ranked, LLMOptions(settings.llm_url, settings.llm_model, settings.summary_words))

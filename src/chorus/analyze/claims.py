@@ -66,9 +66,10 @@ _ACCORDING_ANON = re.compile(r"\baccording\s+to\s+(?:one|two|three|several|a|an|
 
 @dataclass(frozen=True)
 class ClaimOptions:
-    threshold: float = 0.45  # similarity at which two sentences state the same claim
+    threshold: float = 0.42  # similarity at which two sentences state the same claim
     min_words: int = 6
     embed_weight: float = 0.5  # share of the embedding similarity when embeddings are given
+    min_shared_words: int = 1  # ordinary content words two wordings of one claim share
 
 
 @dataclass(frozen=True)
@@ -146,9 +147,10 @@ def align(units: Sequence[Unit], similarity: Similarity | None = None, options: 
 
 
 def similarity_matrix(texts: Sequence[str], similarity: Similarity | None, options: ClaimOptions) -> np.ndarray:
-    """Blend of word overlap and embeddings, halved for pairs that share names but no
-    ordinary content word ("Netanyahu sent a delegation" / "Netanyahu's hopes of
-    keeping forces"): the same people doing different things are different claims."""
+    """Blend of word overlap and embeddings, halved for pairs that share names but
+    fewer than two ordinary content words ("Netanyahu sent a delegation" /
+    "Netanyahu's hopes of keeping forces"): the same people doing different things are
+    different claims."""
     sim = cosine_matrix(texts)
     if similarity is not None:
         w = options.embed_weight
@@ -156,7 +158,7 @@ def similarity_matrix(texts: Sequence[str], similarity: Similarity | None, optio
     words = [common_words(t) for t in texts]
     for i in range(len(texts)):
         for j in range(i + 1, len(texts)):
-            if not words[i] & words[j]:
+            if len(words[i] & words[j]) < options.min_shared_words:
                 sim[i, j] = sim[j, i] = sim[i, j] * 0.5
     return sim
 

@@ -137,6 +137,7 @@ def summarize(
     docs: Sequence[AnnotatedArticle],
     options: SummaryOptions = SummaryOptions(),
     boost: Mapping[tuple[str, int], float] | None = None,
+    same_claim: Mapping[tuple[str, int], str] | None = None,
 ) -> list[SummarySentence]:
     """The summary of a story: readable sentences within ``options.words`` words.
 
@@ -195,6 +196,13 @@ def summarize(
         bonus = bonus[keep]
     lengths = np.array([len(c.text.split()) for c in candidates], dtype=float)
     pairs = _near_duplicates([c.text for c in candidates], options.redundancy)
+    # two wordings of one claim (aligned across articles) never both go in
+    if same_claim:
+        claim_of = [same_claim.get((c.doc.id, c.sentence.index)) for c in candidates]
+        pairs = sorted(
+            set(pairs)
+            | {(i, j) for i in range(len(candidates)) for j in range(i + 1, len(candidates)) if claim_of[i] and claim_of[i] == claim_of[j]}
+        )
     chosen = _select(cand_concepts, bonus, lengths, pairs, options)
     # read in story order: lead sentences first, older articles before newer ones
     dates = {d.id: (d.article.published or "", i) for i, d in enumerate(docs)}

@@ -40,7 +40,12 @@ def story_dict(sb: StoryBriefing, articles: dict[str, Article]) -> dict:
         "first_published": dates[0] if dates else None,
         "last_published": dates[-1] if dates else None,
         "summary": [
-            {"text": s.text, "citations": [asdict(c) for c in s.citations]} for s in sb.summary
+            {
+                "text": s.text,
+                "citations": [asdict(c) for c in s.citations],
+                "support": [{"article": x.article, "start": x.start, "end": x.end, "text": x.text} for x in s.support],
+            }
+            for s in sb.summary
         ],
         "summary_mode": sb.summary_mode,
         "summary_dropped": [{"text": t, "why": why} for t, why in sb.summary_dropped],

@@ -33,7 +33,8 @@ def _story(n: int, sb: StoryBriefing, articles: dict[str, Article]) -> list[str]
     ]
     for s in sb.summary:
         refs = "; ".join(f"{number[c.article]}:{c.start}-{c.end}" for c in s.citations)
-        out.append(f"- {s.text} [{refs}]")
+        also = f"; also {_refs(s.support, number)}" if s.support else ""
+        out.append(f"- {s.text} [{refs}{also}]")
     if not sb.summary:
         out.append("- (no sentence could be extracted)")
     out += ["", "### Articles", "", "| # | Outlet | Title | Published | Id |", "|---|---|---|---|---|"]

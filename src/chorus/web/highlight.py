@@ -8,8 +8,9 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-# Nesting order, outermost first: a quote holds the names and dates inside it.
-LAYERS = ("removed", "cited", "quote", "speaker", "entity", "time")
+# Nesting order, outermost first: a quote holds the names and dates inside it; the
+# cited passage sits inside the quote layer so its colour shows over the quote's.
+LAYERS = ("removed", "quote", "cited", "speaker", "entity", "time")
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ def highlight(text: str, spans: Iterable[Span]) -> Markup:
     for a, b in zip(cuts, cuts[1:]):
         active = [(i, s) for i, s in active if s.end > a] + by_start.get(a, [])
         active.sort(key=lambda item: item[0])  # layer order, then start
-        piece = escape(text[a:b])
+        piece = str(escape(text[a:b]))  # str, not Markup: Markup + str would escape the tags
         if not active:
             out.append(piece)
             continue

@@ -140,6 +140,8 @@ class ChartMark:
     width: float  # 0: a day (a dot); else a month or a year (a bar)
     strong: bool  # stated by two reports or more
     label: str  # tooltip
+    text: str = ""  # drawn on the mark (the event's number, or a range for a group)
+    href: str = ""
 
 
 @dataclass(frozen=True)
@@ -181,7 +183,7 @@ class StoryView:
     framing: tuple[tuple[str, tuple[Variant, ...]], ...]
     speakers: tuple[Speaker, ...]
     timeline: tuple[Cited, ...]
-    chart: Chart | None
+    charts: tuple[tuple[str, Chart], ...]  # (title, chart); the title is empty when there is one
     entities: tuple[EntityChip, ...]
 
 
@@ -310,7 +312,7 @@ def story_view(data: Mapping, sources: Mapping[str, str], computed_at: str) -> S
         framing=framing,
         speakers=_speakers(story["quotes"], cite),
         timeline=timeline,
-        chart=timeline_chart(story["timeline"]),
+        charts=timeline_charts(story["timeline"]),
         entities=entities,
     )
 
@@ -369,16 +371,45 @@ def _date_range(value: str, granularity: str) -> tuple[int, int] | None:
         return None
 
 
-def timeline_chart(events: Sequence[Mapping], width: int = 760) -> Chart | None:
-    """Dated events on one time axis: a dot for a day, a bar for a month or a year;
-    events that would overlap go on separate lanes."""
+def timeline_charts(events: Sequence[Mapping], width: int = 760) -> tuple[tuple[str, Chart], ...]:
+    """The whole timeline as a chart and, when most events crowd into a few weeks of a
+    long span (a story with background dates), a second chart of those weeks."""
     spans = []
     for n, e in enumerate(sorted(events, key=lambda e: e["date"]), 1):
         r = _date_range(e["date"], e.get("granularity", ""))
         if r:
             spans.append((n, e, r))
     if not spans:
-        return None
+        return ()
+    charts = [("", _chart(spans, width))]
+    lo, hi = min(r[0] for _, _, r in spans), max(r[1] for _, _, r in spans)
+    days = sorted(r[0] for _, _, r in spans if r[1] - r[0] == 1)
+    if hi - lo > 90 and days:
+        # the 31-day window holding the most single-day events
+        best, j = (0, days[0]), 0
+        for i, d in enumerate(days):
+            while days[j] < d - 30:
+                j += 1
+            best = max(best, (i - j + 1, days[j]))
+        count, w_lo = best
+        if count >= 5 and count >= 0.4 * len(spans):
+            inside = [(n, e, r) for n, e, r in spans if r[0] >= w_lo and r[1] <= w_lo + 31]
+            first, last = date.fromordinal(w_lo), date.fromordinal(max(r[1] for _, _, r in inside) - 1)
+            title = f"Close-up: {_MONTHS[first.month - 1]} {first.day} – {_MONTHS[last.month - 1]} {last.day}, {last.year}"
+            # the full chart shows the crowded weeks as one bar pointing to the close-up
+            numbers = [n for n, _, _ in inside]
+            group = {"citations": [], "date": title, "text": f"events {numbers[0]}–{numbers[-1]}, in the close-up below",
+                     "mark": f"{numbers[0]}–{numbers[-1]}", "href": "#closeup"}
+            outside = [t for t in spans if t[0] not in set(numbers)]
+            covered = (min(r[0] for _, _, r in inside), max(r[1] for _, _, r in inside))
+            whole = sorted([*outside, (numbers[0], group, covered)], key=lambda t: t[2][0])
+            charts = [(f"All {len(spans)} dated events", _chart(whole, width)), (title, _chart(inside, width))]
+    return tuple(charts)
+
+
+def _chart(spans: Sequence[tuple[int, Mapping, tuple[int, int]]], width: int) -> Chart:
+    """Dated events on one time axis: a dot for a day, a bar for a month or a year;
+    events that would overlap go on separate lanes."""
     lo, hi = min(r[0] for _, _, r in spans), max(r[1] for _, _, r in spans)
     if hi - lo < 14:  # at least two weeks wide, centred
         mid = (lo + hi) // 2
@@ -397,15 +428,18 @@ def timeline_chart(events: Sequence[Mapping], width: int = 760) -> Chart | None:
     for n, e, (a, b) in spans:
         w = 0.0 if b - a <= 1 else max(x(b) - x(a), 4.0)
         x0 = x(a + 0.5) if w == 0 else x(a)  # a dot sits mid-day; a bar starts with its period
-        x_start, x_end = (x0 - 7, x0 + 7) if w == 0 else (x0, x0 + w)
-        lane = next((i for i, end in enumerate(lane_ends) if end + 3 <= x_start), len(lane_ends))
+        x_start, x_end = (x0 - 9, x0 + 9) if w == 0 else (x0, x0 + max(w, 9.0 * len(str(e.get("mark", n))) + 8))
+        lane = next((i for i, end in enumerate(lane_ends) if end + 2 <= x_start), len(lane_ends))
         if lane == len(lane_ends):
             lane_ends.append(x_end)
         else:
             lane_ends[lane] = x_end
         n_sources = len({c["article"] for c in e["citations"]})
-        label = f"{n}. {e['date']} — {shorten(e['text'], 140)}"
-        placed.append(ChartMark(n, x0, top + lane * lane_h + lane_h / 2, w, n_sources >= 2, label))
+        label = f"{e.get('mark', n)}. {e['date']} — {shorten(e['text'], 140)}"
+        text, href = str(e.get("mark", n)), e.get("href", f"#ev-{n}")
+        if w:
+            w = max(w, 9.0 * len(text) + 8)
+        placed.append(ChartMark(n, x0, top + lane * lane_h + lane_h / 2, w, n_sources >= 2, label, text, href))
     axis_y = top + len(lane_ends) * lane_h + 6
     return Chart(width, int(axis_y + 26), axis_y, _ticks(lo, hi, x), tuple(placed))
 
@@ -415,7 +449,7 @@ def _ticks(lo: int, hi: int, x) -> tuple[tuple[float, str], ...]:
     span = hi - lo
     out: list[tuple[float, str]] = []
     if span <= 60:
-        step = 1 if span <= 10 else 7
+        step = 1 if span <= 10 else 2 if span <= 21 else 7
         d = first
         while d <= last:
             out.append((x(d.toordinal()), f"{_MONTHS[d.month - 1]} {d.day}"))

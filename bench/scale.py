@@ -1,0 +1,295 @@
+"""How the cost of assigning one new article to a story grows with the stored articles.
+
+    .venv/bin/python bench/scale.py [--sizes 10000,100000,1000000] [--dir DIR] [--timed 300]
+                                    [--warmup 50] [--seed 7] [--variant base|proposed] [--no-write]
+
+For each size N: build a store of N synthetic articles (``bench/synth.py``: sentences of
+the te3-silver wire articles recombined within subject groups, 2,000 articles a day,
+each stored in its generator topic's story through ``Store.bulk_assign``), in its own
+process, timed, with its peak RSS. Then, in a fresh process on a copy of that store,
+assign the next articles of the same stream one by one with
+``pipeline.assign_stories`` (candidate_stories + key_df + decide + save_assignment, as
+``chorus ingest`` does), ``--warmup`` untimed then ``--timed`` timed, and report the
+per-article p50/p95, where the time goes, and the process's peak RSS. The embedding is
+not in the timing: the stream's vectors stand in for WordLlama's (it is measured
+separately, per article, on the same lead texts).
+
+``--variant proposed`` times the same assignments with the store changes proposed in
+docs/EVALUATION.md applied by monkeypatching (an index and two query rewrites).
+Stores are kept in ``--dir`` when given (rebuilt only if missing), else in a temp dir.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _report import run_measured, write_block  # noqa: E402
+from synth import DEFAULT_DATA, Plan, build_store, load_source  # noqa: E402
+
+HELD_OUT = 1000  # stream articles after the first N, for the timed assignments
+TARGET_P95_MS, TARGET_RSS_GB = 50.0, 4.0
+
+
+def _store_path(directory: Path, n: int, seed: int) -> Path:
+    return directory / f"scale-{n}-seed{seed}.db"
+
+
+# -- child processes -----------------------------------------------------------
+def build(n: int, db: Path, seed: int, data: Path) -> None:
+    from chorus.store import open_store
+
+    t0 = time.perf_counter()
+    plan = Plan(load_source(data), n + HELD_OUT, seed)
+    t1 = time.perf_counter()
+    with open_store(str(db)) as store:
+        stored = build_store(store, plan, 0, n)
+    t2 = time.perf_counter()
+    meta = {
+        "n": stored,
+        "stories": len(set(plan.topic[:n].tolist())),
+        "days": int(plan.day[n - 1]) + 1,
+        "source_s": round(t1 - t0, 1),
+        "load_s": round(t2 - t1, 1),
+        "bytes": db.stat().st_size,
+        "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+    print(json.dumps(meta))
+
+
+class _StreamVectors:
+    """Stands in for the embedder: hands ``assign_stories`` the stream's vector."""
+
+    name = "stream"
+
+    def __init__(self) -> None:
+        self.next = None
+
+    def embed(self, texts):  # noqa: ANN001, ANN201
+        return self.next.reshape(1, -1)
+
+
+def _timed(fn, bucket: list[float]):  # noqa: ANN001, ANN202
+    def wrapper(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        t = time.perf_counter()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            bucket.append(time.perf_counter() - t)
+
+    return wrapper
+
+
+def assign(n: int, db: Path, seed: int, data: Path, warmup: int, timed: int, variant: str) -> None:
+    import numpy as np
+    import psutil
+
+    import chorus.pipeline as pipeline
+    from chorus.config import Settings
+    from chorus.embed import get_embedder
+    from chorus.store import open_store
+    from chorus.stories import lead_text
+
+    plan = Plan(load_source(data), n + HELD_OUT, seed)
+    new = [plan.article(i) for i in range(n, n + warmup + timed)]
+    rss_stream = psutil.Process().memory_info().rss
+    known = set(plan.topic[:n].tolist())
+    # the WordLlama cost this bench leaves out, and how close the stream's vectors are
+    texts = [lead_text(a.doc.article.title, [a.doc.sentence_text(s) for s in a.doc.sentences]) for a in new[warmup:]]
+    wordllama = get_embedder("wordllama")
+    t = time.perf_counter()
+    real = wordllama.embed(texts)
+    embed_ms = (time.perf_counter() - t) * 1000 / len(texts)
+    cosine = float(np.mean(np.sum(real * np.stack([a.vector for a in new[warmup:]]), axis=1)))
+
+    vectors = _StreamVectors()
+    pipeline.get_embedder = lambda name="": vectors  # type: ignore[assignment]
+    settings = Settings(db=str(db))
+    parts: dict[str, list[float]] = {"candidates": [], "key_df": [], "decide": [], "save": []}
+    totals: list[float] = []
+    added: list[float] = []
+    n_candidates: list[int] = []
+    right = recall = recall_n = 0
+    made: dict[int, str] = {}  # topic -> story its first held-out article started
+    with open_store(str(db)) as store:
+        if variant == "proposed":
+            _propose(store)
+        candidates = store.candidate_stories
+        found: list[list] = []
+
+        def candidate_stories(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+            found.append(candidates(*args, **kwargs))
+            return found[-1]
+
+        store.candidate_stories = _timed(candidate_stories, parts["candidates"])  # type: ignore[method-assign]
+        store.key_df = _timed(store.key_df, parts["key_df"])  # type: ignore[method-assign]
+        store.save_assignment = _timed(store.save_assignment, parts["save"])  # type: ignore[method-assign]
+        pipeline.decide = _timed(pipeline.decide, parts["decide"])  # type: ignore[assignment]
+        for k, a in enumerate(new):
+            vectors.next = a.vector
+            t = time.perf_counter()
+            store.add(a.doc)  # as `chorus ingest` does first; timed apart (not part of assignment)
+            added.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            (decision,) = pipeline.assign_stories([a.doc], store, settings)
+            elapsed = time.perf_counter() - t
+            expected = plan.story_id(a.topic) if a.topic in known else made.get(a.topic)
+            if expected is None:  # the topic's first held-out article: where it went, the rest should follow
+                made[a.topic] = store.story_of(a.doc.id) or ""
+            if k < warmup:
+                for bucket in (*parts.values(), added):
+                    bucket.clear()
+                continue
+            totals.append(elapsed)
+            n_candidates.append(len(found[-1]))
+            right += decision.story == expected
+            if expected is not None:
+                recall_n += 1
+                recall += expected in {c.id for c in found[-1]}
+    ms = sorted(x * 1000 for x in totals)
+    out = {
+        "n": n,
+        "variant": variant,
+        "timed": len(ms),
+        "p50": statistics.median(ms),
+        "p95": ms[int(0.95 * (len(ms) - 1))],
+        "max": ms[-1],
+        "parts": {k: statistics.fmean(v) * 1000 for k, v in parts.items()},
+        "add_ms": statistics.fmean(added) * 1000,
+        "candidates": statistics.fmean(n_candidates),
+        "candidates_max": max(n_candidates),
+        "agreement": right / len(ms),
+        "recall": recall / max(1, recall_n),
+        "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "rss_stream_mb": rss_stream / 2**20,
+        "embed_ms": embed_ms,
+        "cosine": cosine,
+    }
+    print(json.dumps(out))
+
+
+# -- the proposed store changes, applied by monkeypatching ---------------------
+def _propose(store) -> None:  # noqa: ANN001
+    """What docs/EVALUATION.md proposes, applied here to prove it (filled in below)."""
+    raise NotImplementedError
+
+
+# -- driver --------------------------------------------------------------------
+def _child(args: list[str]) -> dict:
+    wall, rss, out = run_measured([sys.executable, __file__, *args])
+    result = json.loads(out.strip().splitlines()[-1])
+    result["wall_s"], result["tree_rss_mb"] = wall, rss / 2**20
+    return result
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", default="10000,100000,1000000")
+    ap.add_argument("--dir", type=Path, help="keep the built stores here (default: a temp dir, removed)")
+    ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--warmup", type=int, default=50)
+    ap.add_argument("--timed", type=int, default=300)
+    ap.add_argument("--variant", default="base", help="base, proposed, or both (comma-separated)")
+    ap.add_argument("--no-write", action="store_true", help="do not update docs/EVALUATION.md")
+    args = ap.parse_args()
+    if not args.data.is_dir():
+        sys.exit(f"{args.data}: not found (it sits in ../shared/eval beside the repository)")
+    if args.warmup + args.timed > HELD_OUT:
+        sys.exit(f"--warmup + --timed must be at most {HELD_OUT}")
+    sizes = [int(s) for s in args.sizes.split(",")]
+    variants = args.variant.split(",")
+    tmp = None if args.dir else tempfile.TemporaryDirectory()
+    directory = args.dir or Path(tmp.name)
+    directory.mkdir(parents=True, exist_ok=True)
+    rows = []
+    try:
+        for n in sizes:
+            db = _store_path(directory, n, args.seed)
+            meta_path = db.with_suffix(".json")
+            if not (db.exists() and meta_path.exists()):
+                for p in (db, Path(f"{db}-wal"), Path(f"{db}-shm")):
+                    p.unlink(missing_ok=True)
+                print(f"building {n:,} articles in {db} ...", flush=True)
+                meta = _child(["_build", str(n), str(db), str(args.seed), str(args.data)])
+                meta_path.write_text(json.dumps(meta))
+            meta = json.loads(meta_path.read_text())
+            print(f"N={n:,}: {meta['stories']:,} stories over {meta['days']} days, built in {meta['wall_s']:.0f} s", flush=True)
+            for variant in variants:
+                copy = directory / f"timed-{db.name}"
+                shutil.copyfile(db, copy)  # the timed assignments change the store
+                try:
+                    result = _child(["_assign", str(n), str(copy), str(args.seed), str(args.data),
+                                     str(args.warmup), str(args.timed), variant])  # fmt: skip
+                finally:
+                    for p in (copy, Path(f"{copy}-wal"), Path(f"{copy}-shm")):
+                        p.unlink(missing_ok=True)
+                print(json.dumps(result), flush=True)
+                rows.append((meta, result))
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
+    report = _report(rows, args)
+    print(report)
+    if not args.no_write and sizes == [10_000, 100_000, 1_000_000]:
+        write_block("scale", report)
+
+
+def _report(rows: list[tuple[dict, dict]], args: argparse.Namespace) -> str:
+    command = ".venv/bin/python bench/scale.py" + (f" --variant {args.variant}" if args.variant != "base" else "")
+    lines = [
+        f"Command: `{command}`  (seed {args.seed}; {args.warmup} warm-up then {args.timed} timed assignments per store;"
+        f" machine: {os.cpu_count()} cores, shared)\n",
+        "| stored N | variant | stories | build s | DB GB | assign p50 ms | p95 ms | max ms | candidates (mean/max)"
+        " | candidates / key_df / decide / save ms | peak RSS MB (of which stream) | same story as generator |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for meta, r in rows:
+        p = r["parts"]
+        lines.append(
+            f"| {meta['n']:,} | {r['variant']} | {meta['stories']:,} | {meta['wall_s']:.0f} | {meta['bytes'] / 1e9:.2f} |"
+            f" {r['p50']:.1f} | {r['p95']:.1f} | {r['max']:.0f} | {r['candidates']:.0f} / {r['candidates_max']} |"
+            f" {p['candidates']:.1f} / {p['key_df']:.1f} / {p['decide']:.1f} / {p['save']:.1f} |"
+            f" {r['rss_mb']:.0f} ({r['rss_stream_mb']:.0f}) | {r['agreement']:.0%} |"
+        )
+    base = [(m, r) for m, r in rows if r["variant"] == rows[0][1]["variant"]]
+    if len(base) > 1:
+        (m0, r0), (m1, r1) = base[0], base[-1]
+        growth = (r1["p95"] / r0["p95"]) / (m1["n"] / m0["n"])
+        lines.append(
+            f"\nFrom {m0['n']:,} to {m1['n']:,} stored articles ({m1['n'] / m0['n']:.0f}×), p95 grew {r1['p95'] / r0['p95']:.1f}×"
+            f" (p95 ∝ N^{_slope(m0['n'], r0['p95'], m1['n'], r1['p95']):.2f}; {growth:.2f} of linear)."
+        )
+    last = rows[-1][1]
+    lines.append(
+        f"\nTargets at 1M: p95 < {TARGET_P95_MS:.0f} ms, RSS < {TARGET_RSS_GB:.0f} GB. Left out of the timing: the"
+        f" WordLlama embedding of the lead text, {last['embed_ms']:.2f} ms an article in batch; the stream's vectors"
+        f" have cosine {last['cosine']:.2f} with WordLlama's on the same text (renamed names are the difference)."
+        " Build: one process, `Store.bulk_assign` in transactions of 20,000 articles, generating as it goes."
+    )
+    return "\n".join(lines) + "\n"
+
+
+def _slope(n0: int, y0: float, n1: int, y1: float) -> float:
+    import math
+
+    return math.log(y1 / y0) / math.log(n1 / n0)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "_build":
+        build(int(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4]), Path(sys.argv[5]))
+    elif len(sys.argv) > 1 and sys.argv[1] == "_assign":
+        a = sys.argv[2:]
+        assign(int(a[0]), Path(a[1]), int(a[2]), Path(a[3]), int(a[4]), int(a[5]), a[6])
+    else:
+        main()
