@@ -139,12 +139,21 @@ def analyze_story(story: Story, members: Sequence[AnnotatedArticle], settings: S
     disputes = find_disputes(claims, members, speaker_at={(a, starts[(a, i)]): who for (a, i), who in speakers.items() if (a, i) in starts})
     claims = mark_disputed(claims, {cid for d in disputes for side in d.sides for cid in side.claims})
     sentence_at = {(d.id, s.orig_start): s.index for d in members for s in d.sentences}
-    boost = {
-        (s.article, sentence_at[(s.article, s.start)]): float(c.independent_sources - 1)
-        for c in claims
-        if c.corroborated
-        for s in c.support
-    }
+    # the summary prefers what independent sources confirm, and what is disputed
+    boost: dict[tuple[str, int], float] = {}
+    for c in claims:
+        bonus = float(c.independent_sources - 1) + (1.0 if c.status == "disputed" else 0.0)
+        if bonus > 0:
+            for s in c.support:
+                key = (s.article, sentence_at[(s.article, s.start)])
+                boost[key] = max(boost.get(key, 0.0), bonus)
+    # a fair summary of a dispute states each side once: its first-cited sentence
+    for d in disputes:
+        for side in d.sides:
+            if side.support:
+                s = side.support[0]
+                key = (s.article, sentence_at[(s.article, s.start)])
+                boost[key] = max(boost.get(key, 0.0), 3.0)
     nlp = load_model(settings.model)
     inferred, timeline = story_timeline(members, nlp=nlp)
     same_claim = {(s.article, sentence_at[(s.article, s.start)]): c.id for c in claims if len(c.support) > 1 for s in c.support}
