@@ -30,7 +30,10 @@ import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
+
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _report import run_measured, write_block  # noqa: E402
@@ -90,7 +93,6 @@ def _timed(fn, bucket: list[float]):  # noqa: ANN001, ANN202
 
 
 def assign(n: int, db: Path, seed: int, data: Path, warmup: int, timed: int, variant: str) -> None:
-    import numpy as np
     import psutil
 
     import chorus.pipeline as pipeline
@@ -178,9 +180,120 @@ def assign(n: int, db: Path, seed: int, data: Path, warmup: int, timed: int, var
 
 
 # -- the proposed store changes, applied by monkeypatching ---------------------
+# SQL belongs in chorus/store/sqlite.py; it is here only to measure a proposal before
+# it is made there (docs/EVALUATION.md, "Story assignment at scale", says what to change).
+PROPOSED_DDL = (
+    # the time window becomes an index range per name, not a scan of every story with it
+    "CREATE INDEX IF NOT EXISTS story_keys_window ON story_keys (key, last_day, story_id)",
+    # a story's own rows: merges and last_day updates stop scanning the whole table
+    "CREATE INDEX IF NOT EXISTS story_keys_story ON story_keys (story_id)",
+    # the number of assigned articles, kept, instead of count(*) over story_articles
+    "CREATE TABLE IF NOT EXISTS story_totals (assigned INTEGER NOT NULL)",
+    "INSERT INTO story_totals SELECT count(*) FROM story_articles WHERE NOT EXISTS (SELECT 1 FROM story_totals)",
+)
+
+
 def _propose(store) -> None:  # noqa: ANN001
-    """What docs/EVALUATION.md proposes, applied here to prove it (filled in below)."""
-    raise NotImplementedError
+    """Apply the proposed index and query rewrites to this store instance."""
+    import types
+
+    from chorus.stories import StoryState
+
+    conn = store._connection()
+    for statement in PROPOSED_DDL:
+        conn.execute(statement)
+    conn.execute("ANALYZE story_keys")
+    original_save = store.save_assignment
+
+    def candidate_stories(self, keys, day, window_days, limit):  # noqa: ANN001, ANN202
+        keys = sorted(set(keys))
+        conn = self._connection()
+        shared: dict[str, int] = {}
+        if keys:
+            marks = ", ".join("?" * len(keys))
+            arms = [("last_day IS NULL", ())] if day is not None else [("1", ())]
+            if day is not None:
+                arms.append(("last_day >= ?", (day - window_days,)))
+            for test, extra in arms:  # two index ranges per name instead of one OR
+                for sid, n in conn.execute(
+                    f"SELECT story_id, count(*) FROM story_keys WHERE key IN ({marks}) AND {test} GROUP BY story_id",
+                    (*keys, *extra),
+                ):
+                    shared[sid] = shared.get(sid, 0) + n
+        if not shared:
+            return original_candidates(keys, day, window_days, limit)
+        ids = sorted(shared, key=lambda s: (-shared[s], s))[:limit]
+        rows = {
+            r[0]: r
+            for r in conn.execute(
+                "SELECT id, title, vector_sum, n_articles, keys, first_day, last_day, title_headline FROM stories"
+                f" WHERE id IN ({', '.join('?' * len(ids))})",
+                ids,
+            )
+        }  # one query for all candidates, not one each
+        return [
+            StoryState(r[0], r[1], np.frombuffer(r[2], dtype=np.float32).copy(), r[3], Counter(json.loads(r[4])), r[5], r[6], bool(r[7]))
+            for r in (rows[i] for i in ids)
+        ]
+
+    def key_df(self, keys):  # noqa: ANN001, ANN202
+        keys = sorted(set(keys))
+        conn = self._connection()
+        out = dict(conn.execute(f"SELECT key, df FROM key_df WHERE key IN ({', '.join('?' * len(keys))})", keys)) if keys else {}
+        (total,) = conn.execute("SELECT assigned FROM story_totals").fetchone()
+        return out, int(total)
+
+    def save_assignment(self, features, story, *, created, score, merged=()):  # noqa: ANN001, ANN202
+        merged = list(merged)
+        if merged:  # rare: the shipped path, then the kept count
+            original_save(features, story, created=created, score=score, merged=merged)
+            self._connection().execute("UPDATE story_totals SET assigned = assigned + 1")
+            return
+        now = sqlite_module._utc_now()
+        with self._errors(f"assigning article {features.article_id}"), self._transaction() as conn:
+            if created:
+                conn.execute(
+                    "INSERT INTO stories (id, title, n_articles, vector_sum, keys, first_day, last_day, created_at, updated_at)"
+                    " VALUES (?, ?, 0, ?, '{}', NULL, NULL, ?, ?)",
+                    (story.id, story.title, np.zeros_like(story.vector_sum).tobytes(), now, now),
+                )
+                self._revision(conn, story.id, now, "created", {"article": features.article_id})
+            conn.execute(
+                "INSERT INTO story_articles (article_id, story_id, score, vector, keys, day, assigned_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (features.article_id, story.id, score, features.vector.astype(np.float32).tobytes(),
+                 json.dumps(sorted(features.keys)), features.day, now),
+            )  # fmt: skip
+            conn.execute("UPDATE story_totals SET assigned = assigned + 1")
+            conn.executemany(
+                "INSERT INTO key_df (key, df) VALUES (?, 1) ON CONFLICT (key) DO UPDATE SET df = df + 1",
+                [(k,) for k in sorted(features.keys)],
+            )
+            conn.execute(
+                "UPDATE stories SET title = ?, title_headline = ?, n_articles = ?, vector_sum = ?, keys = ?, first_day = ?,"
+                " last_day = ?, updated_at = ? WHERE id = ?",
+                (story.title, int(story.headline), story.n, story.vector_sum.astype(np.float32).tobytes(), json.dumps(dict(story.keys)),
+                 story.first_day, story.last_day, now, story.id),
+            )  # fmt: skip
+            # the article's names, then the story's other names only if its last day moved
+            # (every row of a story carries the story's last_day, so nothing else changes)
+            conn.executemany(
+                "INSERT INTO story_keys (story_id, key, last_day) VALUES (?, ?, ?)"
+                " ON CONFLICT (key, story_id) DO UPDATE SET last_day = excluded.last_day",
+                [(story.id, k, story.last_day) for k in sorted(features.keys)],
+            )
+            conn.execute(
+                "UPDATE story_keys SET last_day = ? WHERE story_id = ? AND last_day IS NOT ?",
+                (story.last_day, story.id, story.last_day),
+            )
+            if not created:
+                self._revision(conn, story.id, now, "added", {"article": features.article_id, "score": round(score, 4)})
+
+    import chorus.store.sqlite as sqlite_module
+
+    original_candidates = store.candidate_stories
+    store.candidate_stories = types.MethodType(candidate_stories, store)
+    store.key_df = types.MethodType(key_df, store)
+    store.save_assignment = types.MethodType(save_assignment, store)
 
 
 # -- driver --------------------------------------------------------------------

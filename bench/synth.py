@@ -190,23 +190,26 @@ class Plan:
 
     def __init__(self, source: Source, n: int, seed: int = 0, options: SynthOptions = SynthOptions()) -> None:
         self.source, self.n, self.seed, self.options = source, n, seed, options
-        rng = np.random.default_rng([seed, 1])
         days = max(1, math.ceil(n / options.per_day))
         lead_in = 45  # topics may start before day 0 so that day 0 is as busy as the rest
         mean = _zipf_mean(options.zipf, options.max_story)
-        n_topics = int(n * (days + lead_in) / days / mean * 1.1) + 10
-        sizes = np.minimum(rng.zipf(options.zipf, n_topics), options.max_story)
-        starts = rng.integers(-lead_in, days, n_topics)
-        # a few days to six weeks, longer for bigger stories
-        life = np.clip(2 + 3 * np.log2(sizes) + rng.exponential(4, n_topics), 1, 42)
-        topic = np.repeat(np.arange(n_topics), sizes)
-        offset = np.floor(rng.beta(1.0, 2.5, topic.size) * life[topic]).astype(np.int64)
-        day = starts[topic] + offset
-        keep = day >= 0
-        topic, day = topic[keep], day[keep]
-        order = np.lexsort((rng.random(topic.size), day))[:n]
-        if order.size < n:
-            raise ValueError("stream plan came out short; raise the topic margin")
+        for margin in (1.1, 1.5, 2.0, 3.0, 5.0):  # Zipf sizes vary: a small stream may need more topics
+            rng = np.random.default_rng([seed, 1])
+            n_topics = int(n * (days + lead_in) / days / mean * margin) + 10
+            sizes = np.minimum(rng.zipf(options.zipf, n_topics), options.max_story)
+            starts = rng.integers(-lead_in, days, n_topics)
+            # a few days to six weeks, longer for bigger stories
+            life = np.clip(2 + 3 * np.log2(sizes) + rng.exponential(4, n_topics), 1, 42)
+            topic = np.repeat(np.arange(n_topics), sizes)
+            offset = np.floor(rng.beta(1.0, 2.5, topic.size) * life[topic]).astype(np.int64)
+            day = starts[topic] + offset
+            keep = day >= 0
+            topic, day = topic[keep], day[keep]
+            order = np.lexsort((rng.random(topic.size), day))[:n]
+            if order.size == n:
+                break
+        else:
+            raise ValueError(f"cannot plan {n} articles at {options.per_day} a day")
         self.topic = topic[order]
         self.day = day[order]
         self.topic_group = rng.integers(0, len(source.groups), n_topics)

@@ -256,3 +256,18 @@ def test_seed_quotes_have_the_right_speakers(nlp):
         for q in found:
             assert q.kind == "direct", (words, q.kind)
             assert q.speaker in speakers, (words, q.speaker)
+
+
+def test_a_fault_in_quote_extraction_keeps_the_article(nlp, monkeypatch, caplog):
+    from chorus.clean import clean
+    from chorus.models import RawDocument
+    from chorus.nlp import annotate as annotate_module
+
+    def broken(*args):
+        raise IndexError("list index out of range")
+
+    monkeypatch.setattr(annotate_module, "extract_quotes", broken)
+    article = clean(RawDocument("odd.txt", "Ferry resumes\n\nThe ferry resumed on Monday, the operator said.\n", "text", outlet="odd"))
+    doc = next(annotate_module.annotate([article], nlp))
+    assert doc.quotes == () and len(doc.sentences) == 1 and doc.times
+    assert "odd.txt: finding quotes failed (IndexError" in caplog.text

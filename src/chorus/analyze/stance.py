@@ -392,6 +392,7 @@ class Rules:
     of the training split, 20 % of bodies, seed 1; see chorus.evaluate.stance)."""
 
     related: float = 0.19  # align_max at or above: the body speaks of the headline's claim
+    related_tfidf: float = 0.14  # the same when no sentence embeddings were blended in
     refute: float = 3.0  # refutation cues (with negated predicates) around the evidence for "disagree"
     hedge: float = 1.0  # hedging cues around the evidence for "discuss"
 
@@ -435,7 +436,9 @@ def decide(probabilities: np.ndarray, classes: Sequence[str]) -> str:
 
 def _rule_scores(values: np.ndarray, rules: Rules) -> dict[str, float]:
     f = dict(zip(FEATURES, values, strict=True))
-    related = 1.0 / (1.0 + math.exp(-12 * (f["align_max"] - rules.related)))
+    embedded = f["embed_max"] != 0.0 or f["embed_body"] != 0.0  # both are exactly 0 without embeddings
+    threshold = rules.related if embedded else rules.related_tfidf
+    related = 1.0 / (1.0 + math.exp(-12 * (f["align_max"] - threshold)))
     refute = sum(f[f"{g}_evidence"] for g in REFUTING) + max(f["negated_predicate"], 0) + f["frame_opposite"]
     hedge = sum(f[f"{g}_evidence"] for g in HEDGING)
     if refute >= rules.refute:

@@ -7,6 +7,7 @@ plain dataclasses; that beats ``nlp.pipe(n_process=2)``, which pickles whole Doc
 
 from __future__ import annotations
 
+import logging
 import multiprocessing as mp
 import os
 import re
@@ -20,6 +21,7 @@ from chorus.nlp.model import load_model
 from chorus.nlp.quotes import extract_quotes
 from chorus.nlp.timex import find_times
 
+log = logging.getLogger(__name__)
 ENTITY_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "EVENT", "PRODUCT", "LAW", "WORK_OF_ART"})
 BATCH = 32
 # A name glued to a photo credit by a lost line break: "John KirbyREUTERS".
@@ -89,9 +91,20 @@ def annotate_doc(article: Article, doc: Doc) -> AnnotatedArticle:
         article,
         tuple(sentences),
         tuple(mentions),
-        times=find_times(article, doc, starts),
-        quotes=extract_quotes(article, doc, starts),
+        times=_guarded("time expressions", find_times, article, doc, starts),
+        quotes=_guarded("quotes", extract_quotes, article, doc, starts),
     )
+
+
+def _guarded(what: str, step, article: Article, doc: Doc, starts: list[int]) -> tuple:
+    """Quotes and time expressions are extras: a fault in them on one odd article is
+    logged with the article's source and leaves the article, its sentences and
+    entities intact, instead of losing it or the batch."""
+    try:
+        return step(article, doc, starts)
+    except Exception as exc:  # noqa: BLE001 - any fault here must not cost the article
+        log.warning("%s: finding %s failed (%s: %s); the article is kept without them", article.source, what, type(exc).__name__, exc)
+        return ()
 
 
 def _bisect(starts: list[int], pos: int) -> int:

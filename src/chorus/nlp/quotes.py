@@ -762,7 +762,7 @@ class _Extractor:
 
     def _description(self, head: Token, np: list[Token]) -> _Speaker | None:
         quantified = any(c.dep_ == "prep" and c.lower_ == "of" for c in head.children)  # "some of his allies"
-        if head.pos_ not in ("NOUN", "PROPN", "NUM") and not quantified:
+        if (head.pos_ not in ("NOUN", "PROPN", "NUM") and not quantified) or not np:
             return None
         a, b = np[0].idx, np[-1].idx + len(np[-1])
         text = self.text[a:b]

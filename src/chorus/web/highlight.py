@@ -27,40 +27,45 @@ class Span:
 
 def highlight(text: str, spans: Iterable[Span]) -> Markup:
     """``text`` as HTML with each span in a ``<mark>``. Overlapping spans nest by
-    layer; a span crossing another's edge is cut into pieces, each its own <mark>.
-    Spans outside the text or empty are dropped."""
+    layer; only a span that crosses the edge of one nesting outside it is cut, each
+    piece its own <mark>. Spans outside the text or empty are dropped."""
     n = len(text)
     rank = {layer: i for i, layer in enumerate(LAYERS)}
     kept = sorted(
         (s for s in spans if 0 <= s.start < s.end <= n),
         key=lambda s: (rank.get(s.layer, len(LAYERS)), s.start, -s.end),
     )
+    by_start: dict[int, list[int]] = {}
+    for i, s in enumerate(kept):
+        by_start.setdefault(s.start, []).append(i)
     cuts = sorted({0, n, *(s.start for s in kept), *(s.end for s in kept)})
-    # spans starting at or covering each piece: a sweep over the sorted cut points
     out: list[str] = []
     anchored: set[int] = set()
-    active: list[tuple[int, Span]] = []
-    by_start: dict[int, list[tuple[int, Span]]] = {}
-    for i, s in enumerate(kept):
-        by_start.setdefault(s.start, []).append((i, s))
+    opened: list[int] = []  # the marks open now, outermost first
+    active: list[int] = []
     for a, b in zip(cuts, cuts[1:]):
-        active = [(i, s) for i, s in active if s.end > a] + by_start.get(a, [])
-        active.sort(key=lambda item: item[0])  # layer order, then start
-        piece = str(escape(text[a:b]))  # str, not Markup: Markup + str would escape the tags
-        if not active:
-            out.append(piece)
-            continue
-        opened = []
-        for i, s in active:
-            attrs = f' class="{escape(s.classes)}"'
-            if s.title:
-                attrs += f' title="{escape(s.title)}"'
-            if s.anchor and i not in anchored:
-                anchored.add(i)
-                attrs += f' id="{escape(s.anchor)}"'
-            opened.append(f"<mark{attrs}>")
-        out.append("".join(opened) + piece + "</mark>" * len(opened))
+        # what covers [a, b): spans still running plus those starting at a, in nesting order
+        active = sorted([i for i in active if kept[i].end > a] + by_start.get(a, []))
+        keep = 0
+        while keep < len(opened) and keep < len(active) and opened[keep] == active[keep]:
+            keep += 1
+        out.append("</mark>" * (len(opened) - keep))
+        for i in active[keep:]:
+            out.append(_open(kept[i], anchor=i not in anchored))
+            anchored.add(i)
+        opened = active
+        out.append(str(escape(text[a:b])))  # str, not Markup: Markup + str would escape the tags
+    out.append("</mark>" * len(opened))
     return Markup("".join(out))
+
+
+def _open(s: Span, *, anchor: bool) -> str:
+    attrs = f' class="{escape(s.classes)}"'
+    if s.title:
+        attrs += f' title="{escape(s.title)}"'
+    if anchor and s.anchor:
+        attrs += f' id="{escape(s.anchor)}"'
+    return f"<mark{attrs}>"
 
 
 def snippet_html(snippet: str) -> Markup:
