@@ -15,11 +15,11 @@ ROOT = Path(__file__).resolve().parents[1]
 EVALUATION = ROOT / "docs" / "EVALUATION.md"
 
 
-def run_measured(cmd: list[str]) -> tuple[float, int, str]:
+def run_measured(cmd: list[str], env: dict | None = None) -> tuple[float, int, str]:
     """Run a command; return (wall seconds, peak RSS of its whole process tree in
     bytes, sampled every 50 ms, and its stdout)."""
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env)
     peak = 0
     done = threading.Event()
 

