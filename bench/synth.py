@@ -157,7 +157,7 @@ def load_source(data: Path, *, group_size: int = 10, seed: int = 0) -> Source:
 class SynthOptions:
     per_day: int = 2000  # articles a day
     start: date = date(2020, 1, 1)
-    zipf: float = 1.8  # story sizes ~ Zipf(zipf), capped at max_story: mean ~7, most 1-3
+    zipf: float = 1.8  # story sizes ~ Zipf(zipf), capped at max_story: half are single articles, mean ~9
     max_story: int = 500
     sentences: tuple[int, int] = (4, 9)  # sentences per article, inclusive range
     seed_share: float = 0.75  # of an article's sentences, the share from its topic's seed articles

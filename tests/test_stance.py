@@ -4,7 +4,6 @@ headline/body pairs: unrelated, agreeing, denying and hedging reports."""
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from chorus.analyze.stance import (
     FEATURES,
@@ -44,10 +43,11 @@ UNRELATED = (
 
 
 def test_splitter_keeps_abbreviations_and_quotes_inside_sentences():
-    body = 'Mr. Holm spoke first. "We will not sign," he said. Talks resume Friday.\n\nA new paragraph starts here.'
+    body = 'Mr. Holm spoke first. "We will not sign," he said. "Never." Talks resume Friday.\n\nA new paragraph starts here.'
     assert split_sentences(body) == [
         "Mr. Holm spoke first.",
         '"We will not sign," he said.',
+        '"Never."',
         "Talks resume Friday.",
         "A new paragraph starts here.",
     ]

@@ -14,7 +14,7 @@ import hashlib
 import io
 import json
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from html.parser import HTMLParser
 
 import httpx
@@ -49,6 +49,7 @@ from chorus.models import (
 )
 from chorus.render.json import briefing_dict
 from chorus.store import open_store
+from chorus.store.base import StoryQuery
 from chorus.stories import Features, StoryState, day_number, new_story_id
 from chorus.web import WebOptions, create_app
 from chorus.web.highlight import Span, highlight
@@ -509,3 +510,34 @@ def test_ingest_over_http_stores_analyses_and_shows_a_story(tmp_path):
     assert again.status_code == 200 and again.json()["added"] == [] and len(again.json()["already"]) == 1
     form = call(app, "POST", "/ingest", data={"token": "nope"}, files={"files": ("ledger.txt", text)})
     assert form.status_code == 401 and "does not match" in form.text
+
+
+def test_listing_follows_merges_outlets_and_dates(tmp_path):
+    """Story rows in listings come from tables kept by triggers: a merge moves the
+    merged story's outlets and dates into the story it joins."""
+    db = str(tmp_path / "merge.db")
+    a = make_doc("Harbor Ledger", LEDGER, "2031-03-04", url=None)
+    b = make_doc("Valley Post", POST, "2031-03-09", url=None)
+    c = make_doc("Lakeside Daily", "Bridge news\n\nThe Varnow bridge stays shut.\n", "2031-03-06", url=None)
+    vec = np.eye(4, dtype=np.float32)[0]
+    with open_store(db) as store:
+        states = []
+        for d in (a, b):
+            st = StoryState(new_story_id(d.id), "", np.zeros(4, dtype=np.float32), 0)
+            f = Features(d.id, vec, frozenset(), day_number(d.article.published), d.article.title, True)
+            st.add(f)
+            store.add(d)
+            store.save_assignment(f, st, created=True, score=1.0)
+            states.append(st)
+        assert store.find_stories(StoryQuery(), limit=10)[1] == 2
+        f = Features(c.id, vec, frozenset(), day_number(c.article.published), c.article.title, True)
+        target, other = states
+        target.absorb(other)
+        target.add(f)
+        store.add(c)
+        store.save_assignment(f, target, created=False, score=1.0, merged=[other])
+        rows, total = store.find_stories(StoryQuery(), limit=10)
+        assert total == 1
+        assert rows[0].outlets == ("Harbor Ledger", "Lakeside Daily", "Valley Post")
+        assert (rows[0].first_published, rows[0].last_published, rows[0].n_articles) == ("2031-03-04", "2031-03-09", 3)
+        assert store.find_stories(StoryQuery(outlet="Valley Post"), limit=10)[0][0].id == target.id

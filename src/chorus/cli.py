@@ -8,6 +8,7 @@ inputs; 1 an error that stopped the command (message on stderr); 2 a usage error
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -116,7 +117,8 @@ _DB_HELP = "Store: a SQLite file path or sqlite:///PATH (default: $CHORUS_DB, el
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--db", default=None, help=_DB_HELP)
 @click.option("--workers", type=int, default=None, help="Annotation processes (default: one per core, at most 2).")
-def ingest(paths: tuple[str, ...], db: str | None, workers: int | None) -> None:
+@click.option("--briefings", is_flag=True, default=None, help="Also compute the briefing of every changed story now (for `chorus serve`; otherwise computed on first view).")
+def ingest(paths: tuple[str, ...], db: str | None, workers: int | None, briefings: bool | None) -> None:
     """Add news files to the store. Ingesting the same files again adds nothing.
 
     \b
@@ -125,8 +127,7 @@ def ingest(paths: tuple[str, ...], db: str | None, workers: int | None) -> None:
       chorus ingest ../shared/seeds --db /tmp/seeds.db
     """
     settings, store = _open_store(db)
-    if workers is not None:
-        settings = Settings(**{**settings.__dict__, "workers": workers})
+    settings = replace(settings, **{k: v for k, v in {"workers": workers, "briefings": int(bool(briefings)) if briefings else None}.items() if v is not None})
     with store:
         try:
             report = pipeline.ingest(paths, store, settings)

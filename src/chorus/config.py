@@ -33,6 +33,7 @@ class Settings:
     llm_url: str = ""  # OpenAI-compatible endpoint for the optional abstractive summary
     llm_model: str = "default"
     embedder: str = "wordllama"
+    briefings: int = 0  # 1: `chorus ingest` computes changed stories' briefings for the web app at once
     extras: int = 1  # 0 skips quotes and time expressions at annotation (to measure what they cost)  # sentence embeddings: wordllama (default) or minilm (optional extra)
 
     @property

@@ -65,7 +65,7 @@ def prepare(paths: Sequence[str], settings: Settings, stdin: BinaryIO | None = N
 
 
 def annotate_all(articles: Iterable[Article], settings: Settings) -> Iterator[AnnotatedArticle]:
-    return annotate_parallel(articles, workers=settings.workers, model=settings.model)
+    return annotate_parallel(articles, workers=settings.workers, model=settings.model, extras=settings.extras)
 
 
 def analyze(docs: Sequence[AnnotatedArticle], stories: Sequence[Story], settings: Settings) -> list[StoryBriefing]:
@@ -222,10 +222,12 @@ def ingest(paths: Sequence[str], store: Store, settings: Settings, stdin: Binary
     # articles stored by an interrupted run get their story now too
     unassigned = [store.get(i) for i in store.unassigned_article_ids()]
     assign_stories(unassigned, store, settings)
-    # the stories that changed (created, added to, merged: story_of gives where each
-    # article ended up) get their briefing computed now, so the web app never must
-    changed = {store.story_of(d.id) for d in unassigned}
-    refresh_briefings(store, sorted(s for s in changed if s), settings)
+    # with `briefings` on, the stories that changed (created, added to, merged) get
+    # their briefing computed now, so the web app never has to; otherwise the web app
+    # computes a stale briefing on its first view (ingest stays as fast as annotation)
+    if settings.briefings:
+        changed = {store.story_of(d.id) for d in unassigned}
+        refresh_briefings(store, sorted(s for s in changed if s), settings)
     return IngestReport([d.id for d in added], already, prepared.rejected)
 
 
@@ -248,7 +250,8 @@ def refresh_briefings(store: Store, story_ids: Iterable[str], settings: Settings
 def assign_stories(docs: Sequence[AnnotatedArticle], store: Store, settings: Settings, options: StoryOptions = StoryOptions()) -> list[Decision]:
     """Put each article not yet in a story into the story it fits, or a new one; in
     publication order (undated last), then by id, so a re-run decides the same."""
-    todo = sorted((d for d in docs if store.story_of(d.id) is None), key=lambda d: (d.article.published or "9999", d.id))
+    unique = {d.id: d for d in docs}  # the same article named twice is assigned once
+    todo = sorted((d for d in unique.values() if store.story_of(d.id) is None), key=lambda d: (d.article.published or "9999", d.id))
     if not todo:
         return []
     vectors = get_embedder(settings.embedder).embed(

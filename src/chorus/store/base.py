@@ -275,6 +275,16 @@ class Store(ABC):
         """The source text of each known article id (what citations index into)."""
 
     @abstractmethod
+    def story_stamp(self, story_id: str) -> tuple[str, str, str | None]:
+        """(id, updated_at, briefing computed_at or None) of a story, following merges:
+        one cheap read that says whether a cached briefing is fresh."""
+
+    @abstractmethod
+    def generation(self) -> str:
+        """A token that changes whenever articles, stories or cached briefings change
+        (cheap to read: listings cached under it stay right)."""
+
+    @abstractmethod
     def briefing_stamp(self, story_id: str) -> str | None:
         """When the cached briefing of the story was computed; None if there is none."""
 

@@ -10,7 +10,7 @@ from collections import Counter
 import numpy as np
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 from chorus.errors import StoreError
@@ -194,15 +194,48 @@ MIGRATIONS: list[tuple[str, ...]] = [
         """
         CREATE TABLE story_briefings (
             story_id TEXT PRIMARY KEY,
-            json TEXT NOT NULL,  -- chorus.render.json.briefing_dict of the story alone
-            computed_at TEXT NOT NULL  -- ISO 8601 UTC; older than stories.updated_at = stale
+            computed_at TEXT NOT NULL,  -- ISO 8601 UTC; older than stories.updated_at = stale
+            json TEXT NOT NULL  -- chorus.render.json.briefing_dict of the story alone (last: it is big)
         )
         """,
+        "CREATE INDEX story_briefings_computed ON story_briefings (computed_at)",
         "CREATE VIRTUAL TABLE claims_fts USING fts5(text, story_id UNINDEXED, claim_id UNINDEXED,"
         " tokenize='unicode61 remove_diacritics 2')",
         "CREATE INDEX mentions_text ON mentions (text COLLATE NOCASE)",
-        "CREATE INDEX stories_recent ON stories (last_day, n_articles)",
-        "CREATE INDEX stories_size ON stories (n_articles, last_day)",
+        # the listing's sort orders, over live stories only: a page is read straight off
+        # the index (a story row is big, its vectors and names come before these columns)
+        "CREATE INDEX stories_live_recent ON stories (last_day, n_articles, updated_at) WHERE merged_into IS NULL AND n_articles > 0",
+        "CREATE INDEX stories_live_size ON stories (n_articles, last_day) WHERE merged_into IS NULL AND n_articles > 0",
+        "CREATE INDEX stories_live_updated ON stories (updated_at) WHERE merged_into IS NULL AND n_articles > 0",
+        # each story's outlets with their article counts, kept by triggers on
+        # story_articles (adds, bulk loads, merges, deletes): a listing page would
+        # otherwise read every article of its fifty stories
+        """
+        CREATE TABLE story_outlets (
+            story_id TEXT NOT NULL,
+            outlet TEXT NOT NULL,
+            n INTEGER NOT NULL,
+            PRIMARY KEY (story_id, outlet)
+        ) WITHOUT ROWID
+        """,
+        "CREATE INDEX story_outlets_outlet ON story_outlets (outlet, story_id)",
+        "INSERT INTO story_outlets (story_id, outlet, n) SELECT sa.story_id, a.outlet, count(*)"
+        " FROM story_articles sa JOIN articles a ON a.id = sa.article_id GROUP BY sa.story_id, a.outlet",
+        "CREATE TRIGGER story_outlets_insert AFTER INSERT ON story_articles BEGIN"
+        " INSERT INTO story_outlets (story_id, outlet, n) SELECT new.story_id, outlet, 1 FROM articles WHERE id = new.article_id"
+        " ON CONFLICT (story_id, outlet) DO UPDATE SET n = n + 1; END",
+        # a removal or a move recounts the stories concerned (rare, and right even when
+        # the article row is already gone, as under ON DELETE CASCADE)
+        "CREATE TRIGGER story_outlets_delete AFTER DELETE ON story_articles BEGIN"
+        " DELETE FROM story_outlets WHERE story_id = old.story_id;"
+        " INSERT INTO story_outlets (story_id, outlet, n) SELECT sa.story_id, a.outlet, count(*) FROM story_articles sa"
+        " JOIN articles a ON a.id = sa.article_id WHERE sa.story_id = old.story_id GROUP BY sa.story_id, a.outlet; END",
+        "CREATE TRIGGER story_outlets_move AFTER UPDATE OF story_id ON story_articles WHEN old.story_id != new.story_id BEGIN"
+        " UPDATE story_outlets SET n = n - 1 WHERE story_id = old.story_id"
+        "  AND outlet = (SELECT outlet FROM articles WHERE id = new.article_id);"
+        " DELETE FROM story_outlets WHERE story_id = old.story_id AND n <= 0;"
+        " INSERT INTO story_outlets (story_id, outlet, n) SELECT new.story_id, outlet, 1 FROM articles WHERE id = new.article_id"
+        " ON CONFLICT (story_id, outlet) DO UPDATE SET n = n + 1; END",
     ),
 ]
 
@@ -540,10 +573,11 @@ class SQLiteStore(Store):
     # its one delete. FTS5 query syntax never reaches users: _fts_query quotes words.
 
     _SORTS = {
-        # NULLs sort last under DESC in SQLite: undated stories come after dated ones
-        "recent": "s.last_day DESC, s.n_articles DESC, s.updated_at DESC, s.id",
-        "size": "s.n_articles DESC, s.last_day DESC, s.id",
-        "updated": "s.updated_at DESC, s.id",
+        # NULLs sort last under DESC in SQLite: undated stories come after dated ones.
+        # Each order is an index's (stories_live_*) read backwards, rowid breaking ties.
+        "recent": "s.last_day DESC, s.n_articles DESC, s.updated_at DESC, s.rowid DESC",
+        "size": "s.n_articles DESC, s.last_day DESC, s.rowid DESC",
+        "updated": "s.updated_at DESC, s.rowid DESC",
     }
 
     def find_stories(self, query: StoryQuery, *, limit: int, offset: int = 0) -> tuple[list[StoryRow], int]:
@@ -561,9 +595,7 @@ class SQLiteStore(Store):
             )
             params += [match, match]
         if query.outlet:
-            where.append(
-                "s.id IN (SELECT sa.story_id FROM articles a JOIN story_articles sa ON sa.article_id = a.id WHERE a.outlet = ?)"
-            )
+            where.append("s.id IN (SELECT story_id FROM story_outlets WHERE outlet = ?)")
             params.append(query.outlet)
         if query.entity:
             where.append(
@@ -586,11 +618,20 @@ class SQLiteStore(Store):
                 f"SELECT s.id FROM stories s WHERE {clause} ORDER BY {self._SORTS[query.sort]} LIMIT ? OFFSET ?",
                 (*params, limit, offset),
             )]  # fmt: skip
-            rows = {}
+            outlets: dict[str, list[str]] = {}
+            found = []
             for i in range(0, len(ids), _BATCH):
                 batch = ids[i : i + _BATCH]
-                for r in conn.execute(self._STORY_ROW + f" WHERE s.id IN ({', '.join('?' * len(batch))})", batch):
-                    rows[r[0]] = self._story_row(r)
+                marks = ", ".join("?" * len(batch))
+                for story_id, outlet in conn.execute(
+                    f"SELECT story_id, outlet FROM story_outlets WHERE story_id IN ({marks}) ORDER BY story_id, outlet", batch
+                ):
+                    outlets.setdefault(story_id, []).append(outlet)
+                found += conn.execute(
+                    f"SELECT id, title, n_articles, first_day, last_day, created_at, updated_at FROM stories WHERE id IN ({marks})",
+                    batch,
+                ).fetchall()
+        rows = {r[0]: StoryRow(r[0], r[1], r[2], tuple(outlets.get(r[0], ())), _iso_day(r[3]), _iso_day(r[4]), r[5], r[6]) for r in found}
         return [rows[i] for i in ids], int(total)
 
     def search_articles(self, text: str, *, limit: int, offset: int = 0) -> tuple[list[ArticleHit], int]:
@@ -663,6 +704,30 @@ class SQLiteStore(Store):
                 batch = ids[i : i + _BATCH]
                 out.update(conn.execute(f"SELECT id, source_text FROM articles WHERE id IN ({', '.join('?' * len(batch))})", batch))
         return out
+
+    def story_stamp(self, story_id: str) -> tuple[str, str, str | None]:
+        with self._errors(f"reading story {story_id}"):
+            conn = self._connection()
+            for _ in range(100):  # follow merges
+                row = conn.execute(
+                    "SELECT s.merged_into, s.updated_at, b.computed_at FROM stories s"
+                    " LEFT JOIN story_briefings b ON b.story_id = s.id WHERE s.id = ?",
+                    (story_id,),
+                ).fetchone()
+                if row is None:
+                    raise ArticleNotFound(f"no story with id {story_id!r}")
+                if row[0] is None:
+                    return story_id, row[1], row[2]
+                story_id = row[0]
+        raise StoreError(f"{self.path}: story {story_id} merges in a loop")
+
+    def generation(self) -> str:
+        with self._errors("reading the store's generation"):
+            row = self._connection().execute(
+                "SELECT (SELECT max(seq) FROM articles), (SELECT max(seq) FROM story_revisions),"
+                " (SELECT max(computed_at) FROM story_briefings)"
+            ).fetchone()
+        return ":".join(str(v) for v in row)
 
     def briefing_stamp(self, story_id: str) -> str | None:
         with self._errors(f"reading the briefing of story {story_id}"):
@@ -771,6 +836,12 @@ class SQLiteStore(Store):
 
 
 # -- web: full-text query ------------------------------------------------------
+def _iso_day(day: int | None) -> str | None:
+    """A story's first/last day number (stories.first_day) as YYYY-MM-DD."""
+    return date.fromordinal(day).isoformat() if day is not None else None
+
+
+
 _FTS_TERM = re.compile(r'"([^"]*)"|([^\W_]+(?:[\'’][^\W_]+)*)')
 
 

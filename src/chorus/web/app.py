@@ -7,6 +7,8 @@ off when no token is configured.
 
 from __future__ import annotations
 
+import gc
+import gzip
 import hmac
 import json
 import logging
@@ -163,6 +165,30 @@ def _error_body(status: int, code: str, message: str, details: list | None = Non
     return {"error": error}
 
 
+@dataclass(frozen=True)
+class Packed:
+    """A rendered answer kept in memory, with its gzip form for clients that take it."""
+
+    body: bytes
+    gz: bytes | None
+    media_type: str
+
+    @classmethod
+    def of(cls, body: bytes, media_type: str) -> Packed:
+        # compressed once when rendered, not per request; small answers are not worth it
+        return cls(body, gzip.compress(body, 6) if len(body) > 2048 else None, media_type)
+
+    def response(self, request: Request, status: int = 200) -> Response:
+        headers = {"vary": "accept-encoding"}
+        if self.gz is not None and "gzip" in request.headers.get("accept-encoding", ""):
+            headers["content-encoding"] = "gzip"
+            return Response(self.gz, status_code=status, media_type=self.media_type, headers=headers)
+        return Response(self.body, status_code=status, media_type=self.media_type, headers=headers)
+
+
+HTML = "text/html; charset=utf-8"
+
+
 class Backend:
     """The app's state: one store connection per worker thread, the rendered-page
     cache, and locks so one story's briefing is computed once at a time."""
@@ -173,7 +199,7 @@ class Backend:
         self._opened: list[Store] = []
         self._lock = threading.Lock()
         self._story_locks: dict[str, threading.Lock] = {}
-        self._pages: OrderedDict[tuple[str, str], bytes] = OrderedDict()
+        self._pages: OrderedDict[tuple, Packed] = OrderedDict()
         self.ingest_lock = threading.Lock()
         db = Path(settings.db_path)
         self.upload_root = Path(options.upload_dir) if options.upload_dir else db.with_name(db.stem + "-uploads")
@@ -196,9 +222,10 @@ class Backend:
                     pass
             self._opened.clear()
 
-    def _story_lock(self, story_id: str) -> threading.Lock:
+    def lock_for(self, key: str) -> threading.Lock:
+        """One lock per key (a story id, "render:<id>"), made on first use."""
         with self._lock:
-            return self._story_locks.setdefault(story_id, threading.Lock())
+            return self._story_locks.setdefault(key, threading.Lock())
 
     def briefing(self, story_id: str) -> tuple[StoryRow, CachedBriefing]:
         """The story and its cached briefing, computed now if missing or stale."""
@@ -207,7 +234,7 @@ class Backend:
         cached = store.get_briefing(row.id)
         if cached is not None and cached.computed_at >= row.updated_at:
             return row, cached
-        with self._story_lock(row.id):  # others wanting the same story wait for this one
+        with self.lock_for(row.id):  # others wanting the same story wait for this one
             row = store.get_story(row.id)
             cached = store.get_briefing(row.id)
             if cached is None or cached.computed_at < row.updated_at:
@@ -217,18 +244,19 @@ class Backend:
         assert cached is not None
         return row, cached
 
-    def rendered(self, key: tuple[str, str]) -> bytes | None:
+    def rendered(self, key: tuple) -> Packed | None:
         with self._lock:
             page = self._pages.get(key)
             if page is not None:
                 self._pages.move_to_end(key)
             return page
 
-    def keep_rendered(self, key: tuple[str, str], page: bytes) -> None:
+    def keep_rendered(self, key: tuple, page: Packed) -> Packed:
         with self._lock:
             self._pages[key] = page
             while len(self._pages) > self.options.rendered_pages:
                 self._pages.popitem(last=False)
+        return page
 
     def forget_rendered(self) -> None:
         with self._lock:
@@ -249,6 +277,10 @@ def create_app(settings: Settings, options: WebOptions | None = None) -> FastAPI
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> Iterator[None]:  # type: ignore[misc]
+        # the modules loaded so far live as long as the server: keeping them out of the
+        # collector's full passes shortens the pauses that make the latency tail
+        gc.collect()
+        gc.freeze()
         yield
         backend.close()
 
@@ -275,7 +307,7 @@ def create_app(settings: Settings, options: WebOptions | None = None) -> FastAPI
     # -- shared readers (the pages and the API show the same things) --------------
     def story_query(q: str, outlet: str, entity: str, date_from: str, date_to: str, sort: str) -> StoryQuery:
         for name, value in (("from", date_from), ("to", date_to)):
-            if value and pipeline_day(value) is None:
+            if value and _day(value) is None:
                 raise ApiError(400, "invalid_parameter", f"{name}={value!r} is not a date; write YYYY-MM-DD")
         if sort not in SORTS:
             raise ApiError(400, "invalid_parameter", f"sort={sort!r}: choose one of {', '.join(SORTS)}")
@@ -342,9 +374,12 @@ def create_app(settings: Settings, options: WebOptions | None = None) -> FastAPI
         return (201 if outcome.added else 200), outcome
 
     # -- pages ---------------------------------------------------------------------
+    # Hot pages run on the event loop when their answer is cached (one or two indexed
+    # reads decide that), and in the thread pool only to render: under load this keeps
+    # the latency tail short (no convoy of threads waiting for the GIL).
     @app.get("/", include_in_schema=False)
     @app.get("/stories", include_in_schema=False)
-    def stories_page(
+    async def stories_page(
         request: Request,
         q: str = "",
         outlet: str = "",
@@ -353,34 +388,46 @@ def create_app(settings: Settings, options: WebOptions | None = None) -> FastAPI
         date_to: Annotated[str, Query(alias="to")] = "",
         sort: str = "recent",
         page_no: PageNo = 1,
-    ) -> HTMLResponse:
+    ) -> Response:
         query = story_query(q, outlet, entity, date_from, date_to, sort)
+        key = ("stories", str(request.url.query), backend.store().generation())
+        hit = backend.rendered(key)
+        if hit is None:
+            params = {k: v for k, v in request.query_params.items() if k != "page"}
+            hit = backend.keep_rendered(key, await run_in_threadpool(render_stories, query, page_no, params))
+        return hit.response(request)
+
+    def render_stories(query: StoryQuery, page_no: int, params: dict) -> Packed:
         size = options.page_size
-        store = backend.store()
-        rows, total = store.find_stories(query, limit=size, offset=(page_no - 1) * size)
-        params = {k: v for k, v in request.query_params.items() if k != "page"}
-        return page(
-            "stories.html", query=query, rows=rows, total=total, page_no=page_no, pages=max(1, -(-total // size)),
+        rows, total = backend.store().find_stories(query, limit=size, offset=(page_no - 1) * size)
+        html = env.get_template("stories.html").render(
+            query=query, rows=rows, total=total, page_no=page_no, pages=max(1, -(-total // size)),
             params=params, outlets=_outlets(backend), sorts=SORTS,
         )  # fmt: skip
+        return Packed.of(html.encode(), HTML)
 
     @app.get("/stories/{story_id}", include_in_schema=False)
-    def story_page(story_id: str) -> Response:
-        store = backend.store()
-        row = store.get_story(story_id)
-        if row.id != story_id:  # merged away: the story it joined
-            return RedirectResponse(f"/stories/{row.id}", status_code=301)
-        stamp = store.briefing_stamp(row.id)
-        if stamp is not None and stamp >= row.updated_at:
-            hit = backend.rendered((row.id, stamp))
-            if hit is not None:
-                return HTMLResponse(hit)
-        row, cached = backend.briefing(row.id)
+    async def story_page(request: Request, story_id: str) -> Response:
+        sid, updated, computed = backend.store().story_stamp(story_id)
+        if sid != story_id:  # merged away: the story it joined
+            return RedirectResponse(f"/stories/{sid}", status_code=301)
+        hit = backend.rendered(("story", sid, computed)) if computed and computed >= updated else None
+        if hit is None:
+            hit = await run_in_threadpool(render_story, sid)
+        return hit.response(request)
+
+    def render_story(story_id: str) -> Packed:
+        with backend.lock_for(f"render:{story_id}"):  # many readers of a new story: one renders
+            sid, updated, computed = backend.store().story_stamp(story_id)
+            hit = backend.rendered(("story", sid, computed)) if computed and computed >= updated else None
+            return hit or _render_story(sid)
+
+    def _render_story(story_id: str) -> Packed:
+        row, cached = backend.briefing(story_id)
         data = json.loads(cached.json)
         view = story_view(data, cached_sources(data), cached.computed_at)
         body = env.get_template("story.html").render(story=view, row=row).encode()
-        backend.keep_rendered((row.id, cached.computed_at), body)
-        return HTMLResponse(body)
+        return backend.keep_rendered(("story", row.id, cached.computed_at), Packed.of(body, HTML))
 
     @app.get("/stories/{story_id}/export/{fmt}", include_in_schema=False)
     def story_export_page(story_id: str, fmt: str) -> Response:
@@ -411,10 +458,18 @@ def create_app(settings: Settings, options: WebOptions | None = None) -> FastAPI
         return page("entity.html", e=data, page_no=page_no, size=options.page_size)
 
     @app.get("/search", include_in_schema=False)
-    def search_page(q: str = "", page_no: PageNo = 1) -> HTMLResponse:
+    async def search_page(request: Request, q: str = "", page_no: PageNo = 1) -> Response:
+        key = ("search", q, page_no, backend.store().generation())
+        hit = backend.rendered(key)
+        if hit is None:
+            hit = backend.keep_rendered(key, await run_in_threadpool(render_search, q, page_no))
+        return hit.response(request)
+
+    def render_search(q: str, page_no: int) -> Packed:
         size = 20
         found = search_data(q, limit=size, offset=(page_no - 1) * size) if q.strip() else None
-        return page("search.html", q=q, found=found, page_no=page_no, size=size, snippet=snippet_html)
+        html = env.get_template("search.html").render(q=q, found=found, page_no=page_no, size=size, snippet=snippet_html)
+        return Packed.of(html.encode(), HTML)
 
     @app.get("/ingest", include_in_schema=False)
     def ingest_form() -> HTMLResponse:
@@ -433,8 +488,8 @@ def create_app(settings: Settings, options: WebOptions | None = None) -> FastAPI
     # -- API -------------------------------------------------------------------------
     api = APIRouter(prefix=API, responses={400: {"model": m.ErrorBody}, 404: {"model": m.ErrorBody}, 422: {"model": m.ErrorBody}})
 
-    @api.get("/stories", response_model=m.StoryList, tags=["stories"])
-    def list_stories(
+    @api.get("/stories", response_model=None, tags=["stories"], responses={200: {"model": m.StoryList}})
+    async def list_stories(
         request: Request,
         q: Annotated[str, Query(description="full-text search over the stories' articles and claims")] = "",
         outlet: Annotated[str, Query(description="only stories with an article from this outlet")] = "",
@@ -444,21 +499,38 @@ def create_app(settings: Settings, options: WebOptions | None = None) -> FastAPI
         sort: Annotated[Literal["recent", "size", "updated"], Query()] = "recent",
         limit: Limit = 50,
         offset: Offset = 0,
-    ) -> dict:
+    ) -> Response:
         """Stories, filtered and sorted; `next` is the URL of the following page."""
-        rows, total = backend.store().find_stories(story_query(q, outlet, entity, date_from, date_to, sort), limit=limit, offset=offset)
-        return {"items": [story_item(r) for r in rows], "total": total, "limit": limit, "offset": offset,
+        query = story_query(q, outlet, entity, date_from, date_to, sort)
+        key = ("api-stories", str(request.url.query), backend.store().generation())
+        hit = backend.rendered(key)
+        if hit is None:
+            hit = backend.keep_rendered(key, await run_in_threadpool(list_json, request, query, limit, offset))
+        return hit.response(request)
+
+    def list_json(request: Request, query: StoryQuery, limit: int, offset: int) -> Packed:
+        rows, total = backend.store().find_stories(query, limit=limit, offset=offset)
+        body = {"items": [story_item(r) for r in rows], "total": total, "limit": limit, "offset": offset,
                 "next": next_link(request, offset, limit, total)}  # fmt: skip
+        return Packed.of(json.dumps(body, ensure_ascii=False).encode(), "application/json")
 
     @api.get("/stories/{story_id}", response_model=None, tags=["stories"],
              responses={200: {"model": m.StoryBriefingOut, "description": "the story's briefing (docs/briefing.md)"}})  # fmt: skip
-    def get_story(story_id: str) -> Response:
+    async def get_story(request: Request, story_id: str) -> Response:
         """One story's briefing, as `chorus show --format json` writes it, with when it
         was computed. A merged-away id answers with the story it joined."""
+        sid, updated, computed = backend.store().story_stamp(story_id)
+        hit = backend.rendered(("api-story", story_id, computed)) if computed and computed >= updated else None
+        if hit is None:
+            hit = await run_in_threadpool(story_json, story_id)
+        return hit.response(request)
+
+    def story_json(story_id: str) -> Packed:
         row, cached = backend.briefing(story_id)
         meta = json.dumps({"id": row.id, "requested": story_id, "computed_at": cached.computed_at, "page": f"/stories/{row.id}"})
-        # the cached JSON goes out as stored: no parse and re-serialise per request
-        return Response(f'{{"story": {meta}, "briefing": {cached.json}}}', media_type="application/json")
+        # the cached JSON goes out as stored: never parsed and serialised again
+        body = f'{{"story": {meta}, "briefing": {cached.json}}}'.encode()
+        return backend.keep_rendered(("api-story", story_id, cached.computed_at), Packed.of(body, "application/json"))
 
     @api.get("/stories/{story_id}/export", tags=["stories"], response_model=None,
              responses={200: {"content": {"text/markdown": {}, "text/html": {}, "text/csv": {}}}})  # fmt: skip
@@ -575,7 +647,7 @@ def create_app(settings: Settings, options: WebOptions | None = None) -> FastAPI
     return app
 
 
-def pipeline_day(value: str) -> int | None:
+def _day(value: str) -> int | None:
     from chorus.stories import day_number
 
     return day_number(value) if len(value) == 10 else None

@@ -7,7 +7,7 @@ import re
 import shutil
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import BinaryIO
@@ -182,7 +182,8 @@ def run_ingest(store: Store, settings: Settings, inputs: Sequence[tuple[str, str
 
     if not inputs:
         return IngestOutcome((), (), tuple(refused), ())
-    report = pipeline.ingest([p for p, _ in inputs], store, settings)
+    # a server computes the changed stories' briefings at once: the next page view is fast
+    report = pipeline.ingest([p for p, _ in inputs], store, replace(settings, briefings=1))
     stories = tuple(dict.fromkeys(s for s in (store.story_of(a) for a in report.added) if s))
     return IngestOutcome(
         tuple(report.added),
