@@ -99,3 +99,37 @@ def test_a_story_that_is_really_two_is_split_and_one_that_is_not_stays():
     assert split is not None and set(split.keep) == {"b1", "b2", "b3"} and set(split.move) == {"a1", "a2", "a3"}
     one = [f("c1", 1, 0.1, 0), f("c2", 1, 0.2, 0), f("c3", 1, 0, 0.2), f("c4", 0.9, 0.1, 0.1)]
     assert propose_split(one, "c1") is None
+
+
+def test_a_story_found_to_be_two_is_split_in_the_store_and_recorded():
+    from chorus.stories import Features as F
+
+    def art(aid, *xs, day=None):
+        return F(aid, unit(*xs), frozenset({"vessby"}), day, f"title {aid}", True)
+
+    with open_store(":memory:") as store:
+        # four articles that drifted into one story: two about a quake, two about a fire
+        members = [art("a1", 1, 0.1, 0), art("a2", 1, 0, 0.1), art("b1", 0, 1, 0.1), art("b2", 0.1, 1, 0)]
+        story = StoryState("sa1", "", np.zeros(3, dtype=np.float32), 0)
+        for k, m in enumerate(members):
+            store_add_stub(store, m.article_id)
+            story.add(m)
+            store.save_assignment(m, story, created=k == 0, score=1.0)
+        split = pipeline.split_if_two(store, story, StoryOptions())
+        assert split is not None
+        kept, moved = store.story_article_ids("sa1"), store.story_of("b1")
+        assert set(kept) == {"a1", "a2"} and moved != "sa1" and store.story_of("b2") == moved
+        kinds = [(r.story_id, r.kind) for r in store.revisions()]
+        assert ("sa1", "split") in kinds and (moved, "split_from") in kinds
+
+
+def store_add_stub(store, article_id):
+    """A minimal stored article (the story tables reference articles)."""
+    from chorus.models import AnnotatedArticle, Article, OffsetMap
+
+    text = f"Article {article_id}."
+    article = Article(
+        id=article_id, content_hash=article_id * 8, source=article_id, kind="text", outlet="o", title=f"title {article_id}",
+        title_source="metadata", source_text=text, text=text, offsets=OffsetMap(((0, 0, len(text)),)),
+    )  # fmt: skip
+    store.add(AnnotatedArticle(article, (), ()))

@@ -30,7 +30,19 @@ from chorus.nlp.model import load_model
 from chorus.nlp.quotes import quote_pieces
 from chorus.read import read_inputs
 from chorus.store import Store, open_store
-from chorus.stories import Decision, Features, StoryOptions, StoryState, day_number, decide, idf, lead_text, new_story_id
+from chorus.stories import (
+    Decision,
+    Features,
+    Split,
+    StoryOptions,
+    StoryState,
+    day_number,
+    decide,
+    idf,
+    lead_text,
+    new_story_id,
+    propose_split,
+)
 
 
 
@@ -280,7 +292,31 @@ def assign_stories(docs: Sequence[AnnotatedArticle], store: Store, settings: Set
         story.add(f)
         store.save_assignment(f, story, created=decision.story is None, score=decision.score, merged=merged)
         decisions.append(decision)
+        if decision.story is not None and story.n >= SPLIT_CHECK_MIN:
+            split_if_two(store, story, options)
     return decisions
+
+
+SPLIT_CHECK_MIN = 4  # a story is re-checked for being two stories once it has this many articles
+
+
+def split_if_two(store: Store, story: StoryState, options: StoryOptions) -> Split | None:
+    """Later evidence can show that a story is two: re-check its articles and split
+    off the group that does not hold the article that started it, recorded as such."""
+    members = store.story_members(story.id)
+    first = next((m.article_id for m in members if new_story_id(m.article_id) == story.id), members[0].article_id)
+    split = propose_split(members, first, options)
+    if split is None:
+        return None
+    states = []
+    for ids, sid in ((split.keep, story.id), (split.move, new_story_id(min(split.move)))):
+        state = StoryState(sid, "", np.zeros_like(members[0].vector), 0)
+        for m in members:
+            if m.article_id in ids:
+                state.add(m)
+        states.append(state)
+    store.split_story(story.id, states[0], states[1], split.move, split.similarity)
+    return split
 
 
 def stored_stories(store: Store) -> list[Story]:

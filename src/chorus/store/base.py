@@ -223,6 +223,15 @@ class Store(ABC):
         stories merged into it, and the revisions recording all of that."""
 
     @abstractmethod
+    def story_members(self, story_id: str) -> list[Features]:
+        """The stored features of a story's articles (for re-checking a story)."""
+
+    @abstractmethod
+    def split_story(self, story_id: str, kept: StoryState, new: StoryState, moved: Iterable[str], similarity: float) -> None:
+        """In one transaction: move ``moved`` articles to the new story ``new``, update
+        the old story to ``kept``, and record the split on both."""
+
+    @abstractmethod
     def story_of(self, article_id: str) -> str | None: ...
 
     @abstractmethod

@@ -491,6 +491,45 @@ class SQLiteStore(Store):
             if not created:
                 self._revision(conn, story.id, now, "added", {"article": features.article_id, "score": round(score, 4)})
 
+    def story_members(self, story_id: str) -> list[Features]:
+        with self._errors(f"reading story {story_id}"):
+            rows = self._connection().execute(
+                "SELECT sa.article_id, sa.vector, sa.keys, sa.day, a.title, a.title_source FROM story_articles sa"
+                " JOIN articles a ON a.id = sa.article_id WHERE sa.story_id = ? ORDER BY coalesce(sa.day, 1e9), sa.article_id",
+                (story_id,),
+            ).fetchall()
+        return [
+            Features(r[0], np.frombuffer(r[1], dtype=np.float32).copy(), frozenset(json.loads(r[2])), r[3], r[4], r[5] != "first-sentence")
+            for r in rows
+        ]
+
+    def split_story(self, story_id: str, kept: StoryState, new: StoryState, moved: Iterable[str], similarity: float) -> None:
+        now = _utc_now()
+        moved = list(moved)
+        with self._errors(f"splitting story {story_id}"), self._transaction() as conn:
+            conn.execute(
+                "INSERT INTO stories (id, title, title_headline, n_articles, vector_sum, keys, first_day, last_day, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (new.id, new.title, int(new.headline), new.n, new.vector_sum.astype(np.float32).tobytes(), json.dumps(dict(new.keys)),
+                 new.first_day, new.last_day, now, now),
+            )  # fmt: skip
+            conn.executemany("UPDATE story_articles SET story_id = ? WHERE article_id = ?", [(new.id, a) for a in moved])
+            conn.execute(
+                "UPDATE stories SET title = ?, title_headline = ?, n_articles = ?, vector_sum = ?, keys = ?, first_day = ?,"
+                " last_day = ?, updated_at = ? WHERE id = ?",
+                (kept.title, int(kept.headline), kept.n, kept.vector_sum.astype(np.float32).tobytes(), json.dumps(dict(kept.keys)),
+                 kept.first_day, kept.last_day, now, story_id),
+            )  # fmt: skip
+            conn.execute("DELETE FROM story_keys WHERE story_id = ?", (story_id,))
+            for state in (kept, new):
+                conn.executemany(
+                    "INSERT INTO story_keys (story_id, key, last_day) VALUES (?, ?, ?)",
+                    [(state.id, k, state.last_day) for k in sorted(state.keys)],
+                )
+            detail = {"articles": sorted(moved), "similarity": round(similarity, 4)}
+            self._revision(conn, story_id, now, "split", {**detail, "into": new.id})
+            self._revision(conn, new.id, now, "split_from", {**detail, "story": story_id})
+
     def _revision(self, conn: sqlite3.Connection, story_id: str, at: str, kind: str, detail: dict) -> None:
         conn.execute(
             "INSERT INTO story_revisions (story_id, at, kind, detail) VALUES (?, ?, ?, ?)",
