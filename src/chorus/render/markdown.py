@@ -22,7 +22,13 @@ def _story(n: int, sb: StoryBriefing, articles: dict[str, Article]) -> list[str]
     number = {a.id: k for k, a in enumerate(members, 1)}
     outlets = sorted({a.outlet for a in members})
     dates = sorted(a.published for a in members if a.published)
-    span = f" · {dates[0]} to {dates[-1]}" if dates and dates[0] != dates[-1] else (f" · {dates[0]}" if dates else " · no publication dates")
+    ranges = sorted(d for a in members if a.published_range for d in a.published_range.split("/") if d and d != "..")
+    if dates:
+        span = f" · {dates[0]} to {dates[-1]}" if dates[0] != dates[-1] else f" · {dates[0]}"
+    elif ranges:
+        span = f" · no publication dates; inferred {ranges[0]} to {ranges[-1]}"
+    else:
+        span = " · no publication dates"
     out = [
         f"## {n}. {sb.story.title}",
         "",
