@@ -100,7 +100,7 @@ def assign(n: int, db: Path, seed: int, data: Path, warmup: int, timed: int, var
     from chorus.config import Settings
     from chorus.embed import get_embedder
     from chorus.store import open_store
-    from chorus.stories import lead_text
+    from chorus.stories import StoryOptions, lead_text
 
     plan = Plan(load_source(data), n + HELD_OUT, seed)
     new = [plan.article(i) for i in range(n, n + warmup + timed)]
@@ -117,6 +117,9 @@ def assign(n: int, db: Path, seed: int, data: Path, warmup: int, timed: int, var
     vectors = _StreamVectors()
     pipeline.get_embedder = lambda name="": vectors  # type: ignore[assignment]
     settings = Settings(db=str(db))
+    # "...+merge0.9": the merge rule's centroid cosine raised (StoryOptions.merge, 0.62 shipped)
+    merge = variant.split("+merge", 1)[1] if "+merge" in variant else None
+    options = StoryOptions(merge=float(merge)) if merge else StoryOptions()
     parts: dict[str, list[float]] = {"candidates": [], "key_df": [], "decide": [], "save": []}
     totals: list[float] = []
     added: list[float] = []
@@ -126,8 +129,8 @@ def assign(n: int, db: Path, seed: int, data: Path, warmup: int, timed: int, var
     made: dict[int, str] = {}  # topic -> story its first held-out article started
     with open_store(str(db)) as store:
         setup = time.perf_counter()
-        if variant in ("proposed", "proposed+idf"):
-            _propose(store, rank_by_idf=variant == "proposed+idf")
+        if variant.startswith("proposed"):
+            _propose(store, rank_by_idf="+idf" in variant)
         setup = time.perf_counter() - setup
         candidates = store.candidate_stories
         found: list[set[str]] = [set()]  # the last article's candidates (ids only: states are big)
@@ -147,7 +150,7 @@ def assign(n: int, db: Path, seed: int, data: Path, warmup: int, timed: int, var
             store.add(a.doc)  # as `chorus ingest` does first; timed apart (not part of assignment)
             added.append(time.perf_counter() - t)
             t, c = time.perf_counter(), time.process_time()
-            (decision,) = pipeline.assign_stories([a.doc], store, settings)
+            (decision,) = pipeline.assign_stories([a.doc], store, settings, options)
             elapsed, cpu = time.perf_counter() - t, time.process_time() - c
             expected = plan.story_id(a.topic) if a.topic in known else made.get(a.topic)
             if expected is None:  # the topic's first held-out article: where it went, the rest should follow
@@ -344,7 +347,9 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--warmup", type=int, default=50)
     ap.add_argument("--timed", type=int, default=300)
-    ap.add_argument("--variant", default="base", help="base, proposed, proposed+idf, or several (comma-separated)")
+    ap.add_argument(
+        "--variant", default="base", help="base, proposed, proposed+idf, proposed+merge0.9, ... or several (comma-separated)"
+    )
     ap.add_argument("--no-write", action="store_true", help="do not update docs/EVALUATION.md")
     args = ap.parse_args()
     if not args.data.is_dir():

@@ -61,6 +61,7 @@ from sklearn.feature_extraction.text import HashingVectorizer, TfidfVectorizer
 from sklearn.preprocessing import normalize
 
 from chorus.analyze.entities import entity_keys
+from chorus.stories import day_number
 from chorus.models import AnnotatedArticle, Story
 
 LEAD_SENTENCES = 3
@@ -117,13 +118,7 @@ def numbers_in(text: str) -> list[str]:
     return out
 
 
-def day_of(published: str | None) -> int | None:
-    if not published:
-        return None
-    try:
-        return date.fromisoformat(published[:10]).toordinal()
-    except ValueError:
-        return None
+day_of = day_number  # one parser of publication days for batch and incremental grouping
 
 
 def doc_features(doc: AnnotatedArticle) -> DocFeatures:
