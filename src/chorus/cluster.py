@@ -51,7 +51,6 @@ import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
 
 import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
