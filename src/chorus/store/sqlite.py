@@ -237,6 +237,19 @@ MIGRATIONS: list[tuple[str, ...]] = [
         " INSERT INTO story_outlets (story_id, outlet, n) SELECT new.story_id, outlet, 1 FROM articles WHERE id = new.article_id"
         " ON CONFLICT (story_id, outlet) DO UPDATE SET n = n + 1; END",
     ),
+    # v5: story assignment at scale (measured with bench/scale.py): the time window as
+    # an index range per name, a story's own name rows by index, and the number of
+    # assigned articles kept instead of counted on every article
+    (
+        "CREATE INDEX story_keys_window ON story_keys (key, last_day, story_id)",
+        "CREATE INDEX story_keys_story ON story_keys (story_id)",
+        "CREATE TABLE story_totals (assigned INTEGER NOT NULL)",
+        "INSERT INTO story_totals SELECT count(*) FROM story_articles",
+        "CREATE TRIGGER story_totals_insert AFTER INSERT ON story_articles BEGIN"
+        " UPDATE story_totals SET assigned = assigned + 1; END",
+        "CREATE TRIGGER story_totals_delete AFTER DELETE ON story_articles BEGIN"
+        " UPDATE story_totals SET assigned = assigned - 1; END",
+    ),
 ]
 
 # Article fields stored in columns of the same name, in this order.
@@ -397,45 +410,53 @@ class SQLiteStore(Store):
 
     # -- stories -------------------------------------------------------------
     def candidate_stories(self, keys: Iterable[str], day: int | None, window_days: int, limit: int) -> list[StoryState]:
-        keys = list(dict.fromkeys(keys))
+        keys = sorted(set(keys))
         with self._errors("finding candidate stories"):
             conn = self._connection()
-            ids: list[str] = []
+            shared: dict[str, int] = {}
             if keys:
-                lo = None if day is None else day - window_days
+                # two index ranges per name (dated in the window, undated) rather than
+                # one OR that scans every story that ever had a common name
+                arms = [("1", ())] if day is None else [("last_day >= ?", (day - window_days,)), ("last_day IS NULL", ())]
                 for i in range(0, len(keys), _BATCH):
                     batch = keys[i : i + _BATCH]
-                    rows = conn.execute(
-                        f"SELECT story_id, count(*) AS shared FROM story_keys WHERE key IN ({', '.join('?' * len(batch))})"
-                        " AND (? IS NULL OR last_day IS NULL OR last_day >= ?)"
-                        " GROUP BY story_id ORDER BY shared DESC, story_id LIMIT ?",
-                        (*batch, lo, lo, limit),
-                    ).fetchall()
-                    ids += [r[0] for r in rows]
-            if not ids:  # an article with no names: the most recent stories of its days
-                rows = conn.execute(
-                    "SELECT id FROM stories WHERE merged_into IS NULL"
-                    " AND (? IS NULL OR last_day IS NULL OR (last_day >= ? AND first_day <= ?))"
-                    " ORDER BY updated_at DESC, id LIMIT ?",
-                    (day, None if day is None else day - window_days, None if day is None else day + window_days, min(limit, 50)),
-                ).fetchall()
-                ids = [r[0] for r in rows]
-            return [self._story_state(conn, i) for i in dict.fromkeys(ids[:limit])]
+                    marks = ", ".join("?" * len(batch))
+                    for test, extra in arms:
+                        for sid, n in conn.execute(
+                            f"SELECT story_id, count(*) FROM story_keys WHERE key IN ({marks}) AND {test} GROUP BY story_id",
+                            (*batch, *extra),
+                        ):
+                            shared[sid] = shared.get(sid, 0) + n
+            if shared:
+                ids = sorted(shared, key=lambda sid: (-shared[sid], sid))[:limit]
+            else:  # an article with no names: the most recent stories of its days
+                ids = [
+                    r[0]
+                    for r in conn.execute(
+                        "SELECT id FROM stories WHERE merged_into IS NULL"
+                        " AND (? IS NULL OR last_day IS NULL OR (last_day >= ? AND first_day <= ?))"
+                        " ORDER BY updated_at DESC, id LIMIT ?",
+                        (day, None if day is None else day - window_days, None if day is None else day + window_days, min(limit, 50)),
+                    )
+                ]
+            if not ids:
+                return []
+            rows = {
+                r[0]: r
+                for r in conn.execute(  # every candidate's state in one query
+                    "SELECT id, title, vector_sum, n_articles, keys, first_day, last_day, title_headline FROM stories"
+                    f" WHERE id IN ({', '.join('?' * len(ids))})",
+                    ids,
+                )
+            }
+            return [_state(rows[i]) for i in ids if i in rows]
 
     def _story_state(self, conn: sqlite3.Connection, story_id: str) -> StoryState:
-        row = conn.execute(
-            "SELECT id, title, vector_sum, n_articles, keys, first_day, last_day, title_headline FROM stories WHERE id = ?",
-            (story_id,),
-        ).fetchone()
-        return StoryState(
-            id=row[0],
-            title=row[1],
-            vector_sum=np.frombuffer(row[2], dtype=np.float32).copy(),
-            n=row[3],
-            keys=Counter(json.loads(row[4])),
-            first_day=row[5],
-            last_day=row[6],
-            headline=bool(row[7]),
+        return _state(
+            conn.execute(
+                "SELECT id, title, vector_sum, n_articles, keys, first_day, last_day, title_headline FROM stories WHERE id = ?",
+                (story_id,),
+            ).fetchone()
         )
 
     def key_df(self, keys: Iterable[str]) -> tuple[dict[str, int], int]:
@@ -446,7 +467,7 @@ class SQLiteStore(Store):
             for i in range(0, len(keys), _BATCH):
                 batch = keys[i : i + _BATCH]
                 out.update(conn.execute(f"SELECT key, df FROM key_df WHERE key IN ({', '.join('?' * len(batch))})", batch))
-            (total,) = conn.execute("SELECT count(*) FROM story_articles").fetchone()
+            (total,) = conn.execute("SELECT assigned FROM story_totals").fetchone()
         return out, int(total)
 
     def save_assignment(
@@ -474,6 +495,11 @@ class SQLiteStore(Store):
             for other in merged:
                 conn.execute("UPDATE story_articles SET story_id = ? WHERE story_id = ?", (story.id, other.id))
                 conn.execute("UPDATE stories SET merged_into = ?, updated_at = ? WHERE id = ?", (story.id, now, other.id))
+                conn.execute(  # the merged story's names move over through the story_id index
+                    "INSERT INTO story_keys (story_id, key, last_day) SELECT ?, key, ? FROM story_keys WHERE story_id = ?"
+                    " ON CONFLICT (key, story_id) DO UPDATE SET last_day = excluded.last_day",
+                    (story.id, story.last_day, other.id),
+                )
                 conn.execute("DELETE FROM story_keys WHERE story_id = ?", (other.id,))
                 self._revision(conn, story.id, now, "merged", {"story": other.id, "articles": other.n, "title": other.title})
                 self._revision(conn, other.id, now, "merged_into", {"story": story.id})
@@ -483,10 +509,16 @@ class SQLiteStore(Store):
                 (story.title, int(story.headline), story.n, story.vector_sum.astype(np.float32).tobytes(), json.dumps(dict(story.keys)),
                  story.first_day, story.last_day, now, story.id),
             )  # fmt: skip
+            # only the article's own names are new rows; the story's other rows just
+            # move their last day (one indexed UPDATE, not an upsert per name)
             conn.executemany(
                 "INSERT INTO story_keys (story_id, key, last_day) VALUES (?, ?, ?)"
                 " ON CONFLICT (key, story_id) DO UPDATE SET last_day = excluded.last_day",
-                [(story.id, k, story.last_day) for k in sorted(story.keys)],
+                [(story.id, k, story.last_day) for k in sorted(features.keys)],
+            )
+            conn.execute(
+                "UPDATE story_keys SET last_day = ? WHERE story_id = ? AND last_day IS NOT ?",
+                (story.last_day, story.id, story.last_day),
             )
             if not created:
                 self._revision(conn, story.id, now, "added", {"article": features.article_id, "score": round(score, 4)})
@@ -893,6 +925,20 @@ def _fts_query(text: str) -> str | None:
         if words:
             terms.append('"' + " ".join(words) + '"')
     return " ".join(terms[:32]) or None
+
+
+def _state(row: Sequence) -> StoryState:
+    """A StoryState from (id, title, vector_sum, n_articles, keys, first_day, last_day, title_headline)."""
+    return StoryState(
+        id=row[0],
+        title=row[1],
+        vector_sum=np.frombuffer(row[2], dtype=np.float32).copy(),
+        n=row[3],
+        keys=Counter(json.loads(row[4])),
+        first_day=row[5],
+        last_day=row[6],
+        headline=bool(row[7]),
+    )
 
 
 def _article_values(article: Article) -> tuple[object, ...]:
