@@ -31,6 +31,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -118,8 +119,13 @@ def assign(n: int, db: Path, seed: int, data: Path, warmup: int, timed: int, var
     pipeline.get_embedder = lambda name="": vectors  # type: ignore[assignment]
     settings = Settings(db=str(db))
     # "...+merge0.9": the merge rule's centroid cosine raised (StoryOptions.merge, 0.62 shipped)
-    merge = variant.split("+merge", 1)[1] if "+merge" in variant else None
-    options = StoryOptions(merge=float(merge)) if merge else StoryOptions()
+    # "...+cap50": at most 50 candidates (StoryOptions.candidates, 200 shipped)
+    options = StoryOptions()
+    for part in variant.split("+")[1:]:
+        if part.startswith("merge"):
+            options = replace(options, merge=float(part[len("merge") :]))
+        elif part.startswith("cap"):
+            options = replace(options, candidates=int(part[len("cap") :]))
     parts: dict[str, list[float]] = {"candidates": [], "key_df": [], "decide": [], "save": []}
     totals: list[float] = []
     added: list[float] = []
@@ -131,6 +137,8 @@ def assign(n: int, db: Path, seed: int, data: Path, warmup: int, timed: int, var
         setup = time.perf_counter()
         if variant.startswith("proposed"):
             _propose(store, rank_by_idf="+idf" in variant)
+        if "+cache" in variant:  # a bigger page cache than SQLite's default 2 MB (cache_size -2000)
+            store._connection().execute(f"PRAGMA cache_size = -{256 * 1024}")
         setup = time.perf_counter() - setup
         candidates = store.candidate_stories
         found: list[set[str]] = [set()]  # the last article's candidates (ids only: states are big)
@@ -444,6 +452,8 @@ def _report(rows: list[tuple[dict, dict]], args: argparse.Namespace) -> str:
         lines.append(PROPOSAL_IDF)
     if any("+merge" in v for v in variants):
         lines.append(PROPOSAL_MERGE)
+    if any("+cache" in v or "+cap" in v for v in variants):
+        lines.append(PROPOSAL_CAP)
     return "\n".join(lines) + "\n"
 
 
@@ -473,6 +483,13 @@ articles fit two or more same-subject stories whose centroids are that alike, so
 merge, stories snowball, and each later merge moves hundreds of articles and names.
 This changes decisions (same-story, candidates and merge columns): on this stream it
 agrees more with the generator's topics.
+"""
+PROPOSAL_CAP = """
+*+cache* sets the assigning connection's page cache to 256 MB (`PRAGMA cache_size`;
+SQLite's default is 2 MB, so at 1M every query walks B-tree pages through the OS).
+*+capN* keeps at most N candidates (`StoryOptions.candidates`, 200 shipped), best ranked
+first (with *+idf*, by the idf weight of shared names): fewer story states to read and
+score.
 """
 
 
