@@ -34,11 +34,11 @@ LEAD_SENTENCES = 5
 @dataclass(frozen=True)
 class StoryOptions:
     threshold: float = 0.36  # fit at which an article joins a story
-    merge: float = 0.62  # two stories whose centroids are this alike, both fitting one article, merge
+    merge: float = 0.9  # two stories whose centroids are this alike, both fitting one article, merge (0.62 snowballed at scale: bench/scale.py)
     window_days: int = 60  # candidates: stories active within this many days
     decay_days: float = 14.0  # past the window, the fit halves every this many days
     text_weight: float = 0.6
-    candidates: int = 200
+    candidates: int = 50
 
 
 @dataclass(frozen=True)
