@@ -1,7 +1,7 @@
 """How the cost of assigning one new article to a story grows with the stored articles.
 
     .venv/bin/python bench/scale.py [--sizes 10000,100000,1000000] [--dir DIR] [--timed 300]
-                                    [--warmup 50] [--seed 7] [--variant base|proposed] [--no-write]
+                                    [--warmup 50] [--seed 7] [--variant base,base+cache] [--no-write]
 
 For each size N: build a store of N synthetic articles (``bench/synth.py``: sentences of
 the te3-silver wire articles recombined within subject groups, 2,000 articles a day,
@@ -14,9 +14,11 @@ per-article p50/p95, where the time goes, and the process's peak RSS. The embedd
 not in the timing: the stream's vectors stand in for WordLlama's (it is measured
 separately, per article, on the same lead texts).
 
-``--variant proposed`` times the same assignments with the store changes proposed in
-docs/EVALUATION.md applied by monkeypatching (an index and two query rewrites).
-Stores are kept in ``--dir`` when given (rebuilt only if missing), else in a temp dir.
+``--variant`` times the same assignments with changes not (yet) shipped: ``+cache`` a
+256 MB SQLite page cache, ``+merge0.62`` / ``+cap200`` other ``StoryOptions``; each
+variant works on its own copy of the store. Stores are kept in ``--dir`` when given
+(rebuilt only if missing), else in a temp dir; a store built by an older schema is
+migrated when its copy is opened, before the timing.
 """
 
 from __future__ import annotations
@@ -30,7 +32,6 @@ import statistics
 import sys
 import tempfile
 import time
-from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
@@ -118,8 +119,7 @@ def assign(n: int, db: Path, seed: int, data: Path, warmup: int, timed: int, var
     vectors = _StreamVectors()
     pipeline.get_embedder = lambda name="": vectors  # type: ignore[assignment]
     settings = Settings(db=str(db))
-    # "...+merge0.9": the merge rule's centroid cosine raised (StoryOptions.merge, 0.62 shipped)
-    # "...+cap50": at most 50 candidates (StoryOptions.candidates, 200 shipped)
+    # "base+merge0.62", "base+cap200": StoryOptions.merge / .candidates set to these
     options = StoryOptions()
     for part in variant.split("+")[1:]:
         if part.startswith("merge"):
@@ -134,12 +134,8 @@ def assign(n: int, db: Path, seed: int, data: Path, warmup: int, timed: int, var
     right = recall = recall_n = merges = 0
     made: dict[int, str] = {}  # topic -> story its first held-out article started
     with open_store(str(db)) as store:
-        setup = time.perf_counter()
-        if variant.startswith("proposed"):
-            _propose(store, rank_by_idf="+idf" in variant)
         if "+cache" in variant:  # a bigger page cache than SQLite's default 2 MB (cache_size -2000)
             store._connection().execute(f"PRAGMA cache_size = -{256 * 1024}")
-        setup = time.perf_counter() - setup
         candidates = store.candidate_stories
         found: list[set[str]] = [set()]  # the last article's candidates (ids only: states are big)
 
@@ -191,7 +187,6 @@ def assign(n: int, db: Path, seed: int, data: Path, warmup: int, timed: int, var
         "candidates_max": max(n_candidates),
         "agreement": right / len(ms),
         "merges": merges / len(ms),
-        "setup_s": setup,  # building the proposed indexes on the stored data
         "recall": recall / max(1, recall_n),
         "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "rss_stream_mb": rss_stream / 2**20,
@@ -199,144 +194,6 @@ def assign(n: int, db: Path, seed: int, data: Path, warmup: int, timed: int, var
         "cosine": cosine,
     }
     print(json.dumps(out))
-
-
-# -- the proposed store changes, applied by monkeypatching ---------------------
-# SQL belongs in chorus/store/sqlite.py; it is here only to measure a proposal before
-# it is made there (docs/EVALUATION.md, "Story assignment at scale", says what to change).
-PROPOSED_DDL = (
-    # the time window becomes an index range per name, not a scan of every story with it
-    "CREATE INDEX IF NOT EXISTS story_keys_window ON story_keys (key, last_day, story_id)",
-    # a story's own rows: merges and last_day updates stop scanning the whole table
-    "CREATE INDEX IF NOT EXISTS story_keys_story ON story_keys (story_id)",
-    # the number of assigned articles, kept, instead of count(*) over story_articles
-    "CREATE TABLE IF NOT EXISTS story_totals (assigned INTEGER NOT NULL)",
-    "INSERT INTO story_totals SELECT count(*) FROM story_articles WHERE NOT EXISTS (SELECT 1 FROM story_totals)",
-)
-
-
-def _propose(store, rank_by_idf: bool = False) -> None:  # noqa: ANN001
-    """Apply the proposed index and query rewrites to this store instance; with
-    ``rank_by_idf``, candidates are ranked by the idf weight of the names they share
-    instead of their number (a story sharing "united states" and "iraq" no longer
-    outranks one sharing two rare names)."""
-    import math
-    import types
-
-    from chorus.stories import StoryState
-
-    conn = store._connection()
-    for statement in PROPOSED_DDL:
-        conn.execute(statement)
-    conn.execute("ANALYZE story_keys")
-
-    def candidate_stories(self, keys, day, window_days, limit):  # noqa: ANN001, ANN202
-        keys = sorted(set(keys))
-        conn = self._connection()
-        shared: dict[str, float] = {}
-        if keys:
-            marks = ", ".join("?" * len(keys))
-            arms = [("last_day IS NULL", ())] if day is not None else [("1", ())]
-            if day is not None:
-                arms.append(("last_day >= ?", (day - window_days,)))
-            weight: dict[str, float] = {}
-            if rank_by_idf:
-                df, total = key_df(self, keys)
-                weight = {k: math.log((1 + total) / (1 + df.get(k, 0))) + 1.0 for k in keys}
-            for test, extra in arms:  # two index ranges per name instead of one OR
-                if rank_by_idf:
-                    rows = conn.execute(
-                        f"SELECT story_id, key FROM story_keys WHERE key IN ({marks}) AND {test}", (*keys, *extra)
-                    )
-                    for sid, k in rows:
-                        shared[sid] = shared.get(sid, 0) + weight[k]
-                    continue
-                for sid, n in conn.execute(
-                    f"SELECT story_id, count(*) FROM story_keys WHERE key IN ({marks}) AND {test} GROUP BY story_id",
-                    (*keys, *extra),
-                ):
-                    shared[sid] = shared.get(sid, 0) + n
-        if not shared:
-            return original_candidates(keys, day, window_days, limit)
-        ids = sorted(shared, key=lambda s: (-shared[s], s))[:limit]
-        rows = {
-            r[0]: r
-            for r in conn.execute(
-                "SELECT id, title, vector_sum, n_articles, keys, first_day, last_day, title_headline FROM stories"
-                f" WHERE id IN ({', '.join('?' * len(ids))})",
-                ids,
-            )
-        }  # one query for all candidates, not one each
-        return [
-            StoryState(r[0], r[1], np.frombuffer(r[2], dtype=np.float32).copy(), r[3], Counter(json.loads(r[4])), r[5], r[6], bool(r[7]))
-            for r in (rows[i] for i in ids)
-        ]
-
-    def key_df(self, keys):  # noqa: ANN001, ANN202
-        keys = sorted(set(keys))
-        conn = self._connection()
-        out = dict(conn.execute(f"SELECT key, df FROM key_df WHERE key IN ({', '.join('?' * len(keys))})", keys)) if keys else {}
-        (total,) = conn.execute("SELECT assigned FROM story_totals").fetchone()
-        return out, int(total)
-
-    def save_assignment(self, features, story, *, created, score, merged=()):  # noqa: ANN001, ANN202
-        merged = list(merged)
-        now = sqlite_module._utc_now()
-        with self._errors(f"assigning article {features.article_id}"), self._transaction() as conn:
-            if created:
-                conn.execute(
-                    "INSERT INTO stories (id, title, n_articles, vector_sum, keys, first_day, last_day, created_at, updated_at)"
-                    " VALUES (?, ?, 0, ?, '{}', NULL, NULL, ?, ?)",
-                    (story.id, story.title, np.zeros_like(story.vector_sum).tobytes(), now, now),
-                )
-                self._revision(conn, story.id, now, "created", {"article": features.article_id})
-            conn.execute(
-                "INSERT INTO story_articles (article_id, story_id, score, vector, keys, day, assigned_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (features.article_id, story.id, score, features.vector.astype(np.float32).tobytes(),
-                 json.dumps(sorted(features.keys)), features.day, now),
-            )  # fmt: skip
-            conn.execute("UPDATE story_totals SET assigned = assigned + 1")
-            conn.executemany(
-                "INSERT INTO key_df (key, df) VALUES (?, 1) ON CONFLICT (key) DO UPDATE SET df = df + 1",
-                [(k,) for k in sorted(features.keys)],
-            )
-            for other in merged:  # its names move over row by row through the story_id index
-                conn.execute("UPDATE story_articles SET story_id = ? WHERE story_id = ?", (story.id, other.id))
-                conn.execute("UPDATE stories SET merged_into = ?, updated_at = ? WHERE id = ?", (story.id, now, other.id))
-                conn.execute(
-                    "INSERT INTO story_keys (story_id, key, last_day) SELECT ?, key, ? FROM story_keys WHERE story_id = ?"
-                    " ON CONFLICT (key, story_id) DO UPDATE SET last_day = excluded.last_day",
-                    (story.id, story.last_day, other.id),
-                )
-                conn.execute("DELETE FROM story_keys WHERE story_id = ?", (other.id,))
-                self._revision(conn, story.id, now, "merged", {"story": other.id, "articles": other.n, "title": other.title})
-                self._revision(conn, other.id, now, "merged_into", {"story": story.id})
-            conn.execute(
-                "UPDATE stories SET title = ?, title_headline = ?, n_articles = ?, vector_sum = ?, keys = ?, first_day = ?,"
-                " last_day = ?, updated_at = ? WHERE id = ?",
-                (story.title, int(story.headline), story.n, story.vector_sum.astype(np.float32).tobytes(), json.dumps(dict(story.keys)),
-                 story.first_day, story.last_day, now, story.id),
-            )  # fmt: skip
-            # the article's names, then the story's other names only if its last day moved
-            # (every row of a story carries the story's last_day, so nothing else changes)
-            conn.executemany(
-                "INSERT INTO story_keys (story_id, key, last_day) VALUES (?, ?, ?)"
-                " ON CONFLICT (key, story_id) DO UPDATE SET last_day = excluded.last_day",
-                [(story.id, k, story.last_day) for k in sorted(features.keys)],
-            )
-            conn.execute(
-                "UPDATE story_keys SET last_day = ? WHERE story_id = ? AND last_day IS NOT ?",
-                (story.last_day, story.id, story.last_day),
-            )
-            if not created:
-                self._revision(conn, story.id, now, "added", {"article": features.article_id, "score": round(score, 4)})
-
-    import chorus.store.sqlite as sqlite_module
-
-    original_candidates = store.candidate_stories
-    store.candidate_stories = types.MethodType(candidate_stories, store)
-    store.key_df = types.MethodType(key_df, store)
-    store.save_assignment = types.MethodType(save_assignment, store)
 
 
 # -- driver --------------------------------------------------------------------
@@ -355,9 +212,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--warmup", type=int, default=50)
     ap.add_argument("--timed", type=int, default=300)
-    ap.add_argument(
-        "--variant", default="base", help="base, proposed, proposed+idf, proposed+merge0.9, ... or several (comma-separated)"
-    )
+    ap.add_argument("--variant", default="base", help="base, base+cache, base+merge0.62+cap200, ... (comma-separated)")
     ap.add_argument("--no-write", action="store_true", help="do not update docs/EVALUATION.md")
     args = ap.parse_args()
     if not args.data.is_dir():
@@ -445,51 +300,16 @@ def _report(rows: list[tuple[dict, dict]], args: argparse.Namespace) -> str:
         f" have cosine {last['cosine']:.2f} with WordLlama's on the same text (renamed names are the difference)."
         " Build: one process, `Store.bulk_assign` in transactions of 20,000 articles, generating as it goes."
     )
-    variants = {r["variant"] for _, r in rows}
-    if any(v.startswith("proposed") for v in variants):
-        lines.append(PROPOSAL)
-    if any("+idf" in v for v in variants):
-        lines.append(PROPOSAL_IDF)
-    if any("+merge" in v for v in variants):
-        lines.append(PROPOSAL_MERGE)
-    if any("+cache" in v or "+cap" in v for v in variants):
-        lines.append(PROPOSAL_CAP)
+    if any("+" in r["variant"] for _, r in rows):
+        lines.append(VARIANTS)
     return "\n".join(lines) + "\n"
 
 
-PROPOSAL = """
-*proposed* = the shipped assignment with these store changes, applied by the bench
-(`_propose`) to a copy of each store: (1) index `story_keys (key, last_day, story_id)`
-and the candidate query split into `last_day >= ?` and `last_day IS NULL` arms, so the
-time window is an index range per name instead of a scan of every story that ever had
-the name ("united states" is in thousands); (2) index `story_keys (story_id)`, and a
-merge moves the merged story's names with one `INSERT ... SELECT ... WHERE story_id = ?`
-and one `DELETE ... WHERE story_id = ?` through it (the shipped `DELETE` scans the whole
-table); (3) `save_assignment` upserts only the article's names, then moves the story's
-other rows' `last_day` in one `UPDATE ... WHERE story_id = ? AND last_day IS NOT ?`,
-instead of upserting every name of the story on every article; (4) candidates' states
-read in one `WHERE id IN (...)` query; (5) the count of assigned articles kept in a
-one-row table instead of `count(*)` over `story_articles` on every article. Decisions
-are the same as *base* (same-story column).
-"""
-PROPOSAL_IDF = """
-*proposed+idf* adds: candidates ranked by the idf weight of the names they share rather
-than by how many (decisions change a little).
-"""
-PROPOSAL_MERGE = """
-*proposed+mergeX* adds: the merge rule's centroid cosine raised from 0.62 to X
-(`StoryOptions.merge`). Most of the remaining time is merges: under 0.62 most new
-articles fit two or more same-subject stories whose centroids are that alike, so they
-merge, stories snowball, and each later merge moves hundreds of articles and names.
-This changes decisions (same-story, candidates and merge columns): on this stream it
-agrees more with the generator's topics.
-"""
-PROPOSAL_CAP = """
-*+cache* sets the assigning connection's page cache to 256 MB (`PRAGMA cache_size`;
-SQLite's default is 2 MB, so at 1M every query walks B-tree pages through the OS).
-*+capN* keeps at most N candidates (`StoryOptions.candidates`, 200 shipped), best ranked
-first (with *+idf*, by the idf weight of shared names): fewer story states to read and
-score.
+VARIANTS = """
+*base* is chorus as shipped (store schema v5, `StoryOptions()`); *+cache* sets the
+assigning connection's page cache to 256 MB (`PRAGMA cache_size`; SQLite's default is
+2 MB, so at 1M every query walks B-tree pages through the OS page cache); *+mergeX* and
+*+capN* set `StoryOptions.merge` and `.candidates`.
 """
 
 
