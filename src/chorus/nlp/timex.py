@@ -1183,9 +1183,16 @@ def tense_at(doc: Doc, start: int, end: int) -> str | None:
     if span.root.dep_ == "poss":  # "Thursday's talks": a noun's date, not the verb's
         return None
     verb = _governing_verb(span.root)
-    if verb is None:
-        return None
-    return _verb_tense(verb)
+    tense = None if verb is None else _verb_tense(verb)
+    # "talks continue through Sunday", "the truce holds until Friday": an end point
+    # of something still going on lies ahead ("stayed until Sunday" stays past)
+    before = doc[span.start - 1] if span.start > 0 else None
+    if tense in {"present", None} and before is not None and before.lower_ in _UNTIL:
+        return "future"
+    return tense
+
+
+_UNTIL = {"until", "till", "through", "thru"}
 
 
 def _governing_verb(tok: Token) -> Token | None:
