@@ -7,7 +7,7 @@ knows any SQL.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Self
@@ -87,6 +87,7 @@ class StoryQuery:
     date_from: str = ""  # YYYY-MM-DD: stories active on or after this day
     date_to: str = ""  # YYYY-MM-DD: stories active on or before this day
     sort: str = "recent"  # recent (latest publication day, then size) | size | updated
+    aliases: tuple[str, ...] = ()  # other names of that entity, matched as well
 
 
 @dataclass(frozen=True)
@@ -272,11 +273,11 @@ class Store(ABC):
         """Every outlet with its number of articles, most articles first."""
 
     @abstractmethod
-    def name_counts(self, name: str) -> list[NameCount]:
+    def name_counts(self, names: Sequence[str]) -> list[NameCount]:
         """How the name is mentioned (case-insensitive), per entity label."""
 
     @abstractmethod
-    def quotes_by(self, speaker: str, *, limit: int, offset: int = 0) -> tuple[list[QuoteRow], int]:
+    def quotes_by(self, speakers: Sequence[str], *, limit: int, offset: int = 0) -> tuple[list[QuoteRow], int]:
         """Quotes whose speaker is ``speaker`` (case-insensitive), newest first."""
 
     @abstractmethod

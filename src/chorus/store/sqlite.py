@@ -669,11 +669,12 @@ class SQLiteStore(Store):
             where.append("s.id IN (SELECT story_id FROM story_outlets WHERE outlet = ?)")
             params.append(query.outlet)
         if query.entity:
+            names = list(dict.fromkeys([query.entity, *query.aliases]))
             where.append(
                 "s.id IN (SELECT sa.story_id FROM mentions m JOIN story_articles sa ON sa.article_id = m.article_id"
-                " WHERE m.text = ? COLLATE NOCASE)"
+                f" WHERE m.text COLLATE NOCASE IN ({', '.join('?' * len(names))}))"
             )
-            params.append(query.entity)
+            params += names
         for value, test in ((query.date_from, "s.last_day >= ?"), (query.date_to, "s.first_day <= ?")):
             if value:
                 day = day_number(value)
@@ -744,25 +745,28 @@ class SQLiteStore(Store):
             )
             return [(r[0], int(r[1])) for r in rows]
 
-    def name_counts(self, name: str) -> list[NameCount]:
+    def name_counts(self, names: Sequence[str]) -> list[NameCount]:
+        names = list(dict.fromkeys(names))
         with self._errors("counting mentions"):
             rows = self._connection().execute(
-                "SELECT label, count(*) AS n, count(DISTINCT article_id) FROM mentions WHERE text = ? COLLATE NOCASE"
-                " GROUP BY label ORDER BY n DESC, label",
-                (name,),
+                "SELECT label, count(*) AS n, count(DISTINCT article_id) FROM mentions"
+                f" WHERE text COLLATE NOCASE IN ({', '.join('?' * len(names))}) GROUP BY label ORDER BY n DESC, label",
+                names,
             )
             return [NameCount(r[0], int(r[1]), int(r[2])) for r in rows]
 
-    def quotes_by(self, speaker: str, *, limit: int, offset: int = 0) -> tuple[list[QuoteRow], int]:
+    def quotes_by(self, speakers: Sequence[str], *, limit: int, offset: int = 0) -> tuple[list[QuoteRow], int]:
+        speakers = list(dict.fromkeys(speakers))
+        among = f"IN ({', '.join('?' * len(speakers))})"
         with self._errors("reading quotes"):
             conn = self._connection()
-            (total,) = conn.execute("SELECT count(*) FROM quotes WHERE speaker = ? COLLATE NOCASE", (speaker,)).fetchone()
+            (total,) = conn.execute(f"SELECT count(*) FROM quotes WHERE speaker COLLATE NOCASE {among}", speakers).fetchone()
             rows = conn.execute(
                 "SELECT q.article_id, a.outlet, a.title, a.published, sa.story_id, q.speaker, q.speaker_role, q.text,"
                 " q.kind, q.cue, q.orig_start, q.orig_end FROM quotes q JOIN articles a ON a.id = q.article_id"
-                " LEFT JOIN story_articles sa ON sa.article_id = q.article_id WHERE q.speaker = ? COLLATE NOCASE"
+                f" LEFT JOIN story_articles sa ON sa.article_id = q.article_id WHERE q.speaker COLLATE NOCASE {among}"
                 " ORDER BY coalesce(a.published, '') DESC, a.seq DESC, q.pos LIMIT ? OFFSET ?",
-                (speaker, limit, offset),
+                (*speakers, limit, offset),
             ).fetchall()
         return [QuoteRow(*r) for r in rows], int(total)
 

@@ -34,6 +34,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from chorus import __version__, pipeline
 from chorus.config import Settings
 from chorus.errors import ChorusError, StoreError
+from chorus.analyze.entities import name_forms
 from chorus.store import open_store
 from chorus.store.base import ArticleNotFound, CachedBriefing, Store, StoryQuery, StoryRow
 from chorus.web import export as exports
@@ -620,13 +621,15 @@ def create_app(settings: Settings, options: WebOptions | None = None) -> FastAPI
 
     def entity_data(name: str, *, limit: int, offset: int) -> dict:
         store = backend.store()
-        counts = store.name_counts(name)
-        rows, n_stories = store.find_stories(StoryQuery(entity=name, sort="recent"), limit=limit, offset=offset)
-        quotes, n_quotes = store.quotes_by(name, limit=limit, offset=offset)
+        forms = name_forms(name)  # "U.S." finds "United States" too
+        counts = store.name_counts(forms)
+        rows, n_stories = store.find_stories(StoryQuery(entity=name, aliases=forms, sort="recent"), limit=limit, offset=offset)
+        quotes, n_quotes = store.quotes_by(forms, limit=limit, offset=offset)
         if not counts and not n_quotes:
             raise ApiError(404, "not_found", f"no article mentions {name!r} and nobody of that name is quoted")
         return {
             "name": name,
+            "aliases": [f for f in forms if f != name],
             "labels": [asdict(c) for c in counts],
             "stories": [story_item(r) for r in rows],
             "stories_total": n_stories,

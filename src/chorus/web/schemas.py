@@ -138,6 +138,7 @@ class QuoteRowOut(BaseModel):
 
 class EntityOut(BaseModel):
     name: str
+    aliases: list[str] = []  # other names of the entity (data/aliases.toml), matched too
     labels: list[LabelCount]
     stories: list[StoryItem]
     stories_total: int
