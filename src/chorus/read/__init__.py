@@ -3,7 +3,7 @@
     for item in read_inputs(["corpus/", "feed.rss", "-"], max_bytes=settings.max_bytes):
         ...  # RawDocument | Rejected, in a deterministic order
 
-One module per source kind: text, html, jsonl (JSON and JSON Lines), feeds, timeml.
+One module per source kind: text, html, jsonl (JSON and JSON Lines), feeds, timeml, warc.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from chorus.read.jsonl import read_gzipped, read_json, read_json_auto, read_json
 from chorus.read.sources import STDIN, SUPPORTED, expand, kind_of, stem_of
 from chorus.read.text import read_text
 from chorus.read.timeml import read_timeml
+from chorus.read.warc import read_warc_file
 
 __all__ = ["read_inputs"]
 
@@ -65,6 +66,9 @@ def _read_file(source: str, path: Path, max_bytes: int) -> Iterator[Item]:
     kind, gzipped, suffix = kind_of(path)
     if kind is None:
         raise InputError(f"unknown file type '{suffix}' (chorus reads {SUPPORTED})")
+    if kind == "warc":  # archives are streamed record by record; max_bytes bounds each record
+        yield from read_warc_file(path, Origin(source, str(path.resolve()), stem_of(path)), max_bytes=max_bytes)
+        return
     size = path.stat().st_size  # before reading: an oversized file is never loaded
     if size > max_bytes:
         raise InputError(over_limit(max_bytes, size=size))

@@ -24,9 +24,10 @@ KINDS = {
     ".atom": "feed",
     ".xml": "feed",
     ".tml": "timeml",
+    ".warc": "warc",
 }
-GZIP_KINDS = {".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl"}
-SUPPORTED = ".txt, .html, .htm, .json, .jsonl, .rss, .atom, .xml, .tml"
+GZIP_KINDS = {".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".warc": "warc"}
+SUPPORTED = ".txt, .html, .htm, .json, .jsonl, .rss, .atom, .xml, .tml, .warc, .warc.gz"
 
 
 @dataclass(frozen=True)
