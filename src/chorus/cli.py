@@ -118,19 +118,43 @@ _DB_HELP = "Store: a SQLite file path or sqlite:///PATH (default: $CHORUS_DB, el
 @click.option("--db", default=None, help=_DB_HELP)
 @click.option("--workers", type=int, default=None, help="Annotation processes (default: one per core, at most 2).")
 @click.option("--briefings", is_flag=True, default=None, help="Also compute the briefing of every changed story now (for `chorus serve`; otherwise computed on first view).")
-def ingest(paths: tuple[str, ...], db: str | None, workers: int | None, briefings: bool | None) -> None:
+@click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True, help="local: processes on this machine; ray: Ray Data (pip install 'chorus-news[ray]').")
+@click.option("--ray-address", default=None, metavar="ADDR", help="Ray cluster to join (e.g. ray://head:10001); default: start a local Ray.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None, help="With --engine ray: write Parquet files to this directory instead of the store.")
+def ingest(
+    paths: tuple[str, ...], db: str | None, workers: int | None, briefings: bool | None, engine: str, ray_address: str | None, out: Path | None
+) -> None:
     """Add news files to the store. Ingesting the same files again adds nothing.
+
+    With --engine ray the same stages run on Ray (a local Ray on 127.0.0.1 unless
+    --ray-address names a cluster); big .jsonl and .warc(.gz) files are split and
+    streamed. With --out DIR the annotated articles go to Parquet files instead of the
+    store (load them later with `chorus load-parquet DIR`).
 
     \b
     Examples:
       chorus ingest examples/corpus
       chorus ingest ../shared/seeds --db /tmp/seeds.db
+      chorus ingest --engine ray --workers 2 crawl/*.warc.gz
+      chorus ingest --engine ray --out /data/parquet dump.jsonl && chorus load-parquet /data/parquet
     """
+    if (ray_address or out) and engine != "ray":
+        raise click.UsageError("--ray-address and --out need --engine ray")
+    overrides = {"workers": workers, "briefings": int(bool(briefings)) if briefings else None}
+    if out is not None:
+        settings = replace(_settings(), **{k: v for k, v in overrides.items() if v is not None})
+        _ingest_ray_to_parquet(paths, settings, ray_address, out)
+        return
     settings, store = _open_store(db)
-    settings = replace(settings, **{k: v for k, v in {"workers": workers, "briefings": int(bool(briefings)) if briefings else None}.items() if v is not None})
+    settings = replace(settings, **{k: v for k, v in overrides.items() if v is not None})
     with store:
         try:
-            report = pipeline.ingest(paths, store, settings)
+            if engine == "ray":
+                from chorus.engine.ray_engine import ingest_ray
+
+                report = ingest_ray(paths, settings, store=store, address=ray_address)
+            else:
+                report = pipeline.ingest(paths, store, settings)
         except ChorusError as exc:
             raise click.ClickException(str(exc)) from None
         _report(report.rejected)
@@ -142,6 +166,45 @@ def ingest(paths: tuple[str, ...], db: str | None, workers: int | None, briefing
         f"{total} in {settings.db_path}"
     )
     sys.exit(_status(len(report.added) + len(report.already), len(report.rejected)))
+
+
+def _ingest_ray_to_parquet(paths: tuple[str, ...], settings, ray_address: str | None, out: Path) -> None:
+    from chorus.engine.ray_engine import ingest_ray
+
+    try:
+        report = ingest_ray(paths, settings, out=out, address=ray_address)
+    except ChorusError as exc:
+        raise click.ClickException(str(exc)) from None
+    _report(report.rejected)
+    _report(report.already, label="duplicate")
+    click.echo(
+        f"wrote {len(report.added)} article{'s' * (len(report.added) != 1)} to {report.parts} Parquet file(s) in {out}, "
+        f"{len(report.already)} duplicate, {len(report.rejected)} skipped; load with `chorus load-parquet {out}`"
+    )
+    sys.exit(_status(len(report.added) + len(report.already), len(report.rejected)))
+
+
+@cli.command(name="load-parquet")
+@click.argument("directory", type=click.Path(exists=True, path_type=Path))
+@click.option("--db", default=None, help=_DB_HELP)
+def load_parquet(directory: Path, db: str | None) -> None:
+    """Bulk-load Parquet written by `chorus ingest --engine ray --out DIR` into the
+    store, then assign stories. Loading the same files again adds nothing.
+
+    \b
+    Example:
+      chorus load-parquet /data/parquet --db /data/chorus.db
+    """
+    from chorus.engine.ray_engine import load_parquet as load
+
+    settings, store = _open_store(db)
+    with store:
+        try:
+            report = load(directory, store, settings)
+        except ChorusError as exc:
+            raise click.ClickException(str(exc)) from None
+        total = store.count_articles()
+    click.echo(f"added {len(report.added)} article{'s' * (len(report.added) != 1)}, {len(report.already)} already stored; {total} in {settings.db_path}")
 
 
 @cli.command()

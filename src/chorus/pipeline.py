@@ -7,7 +7,7 @@ dataclasses; this module is the only place that knows the order.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import BinaryIO
 
@@ -227,20 +227,40 @@ def ingest(paths: Sequence[str], store: Store, settings: Settings, stdin: Binary
     new = [a for a in prepared.articles if a.content_hash not in known]
     added = []
     for doc in annotate_all(new, settings):
-        if store.add(doc):
+        if store_article(doc, store, already):
             added.append(doc)
-        else:  # another process stored it meanwhile
-            already.append(Rejected(doc.article.source, f"already stored as {doc.id}"))
-    # articles stored by an interrupted run get their story now too
+    assign_unassigned(store, settings)
+    return IngestReport([d.id for d in added], already, prepared.rejected)
+
+
+def store_article(doc: AnnotatedArticle, store: Store, already: list[Rejected]) -> bool:
+    """Store one annotated article in its own transaction; False (noted in ``already``)
+    when it is stored already, e.g. by another process meanwhile."""
+    if store.add(doc):
+        return True
+    already.append(Rejected(doc.article.source, f"already stored as {doc.id}"))
+    return False
+
+
+def assign_unassigned(store: Store, settings: Settings, vectors: Mapping[str, np.ndarray] | None = None) -> list[str]:
+    """Give every stored article without a story its story (articles stored by an
+    interrupted run too), in publication order; returns the ids assigned."""
     unassigned = [store.get(i) for i in store.unassigned_article_ids()]
-    assign_stories(unassigned, store, settings)
+    assign_stories(unassigned, store, settings, vectors=vectors)
     # with `briefings` on, the stories that changed (created, added to, merged) get
     # their briefing computed now, so the web app never has to; otherwise the web app
     # computes a stale briefing on its first view (ingest stays as fast as annotation)
     if settings.briefings:
         changed = {store.story_of(d.id) for d in unassigned}
         refresh_briefings(store, sorted(s for s in changed if s), settings)
-    return IngestReport([d.id for d in added], already, prepared.rejected)
+    return [d.id for d in unassigned]
+
+
+def story_vectors(docs: Sequence[AnnotatedArticle], settings: Settings) -> np.ndarray:
+    """The embedding stage: one L2-normalised row per article, of its title and lead."""
+    return get_embedder(settings.embedder).embed(
+        [lead_text(d.article.title, [d.sentence_text(s) for s in d.sentences]) for d in docs]
+    )
 
 
 def refresh_briefings(store: Store, story_ids: Iterable[str], settings: Settings) -> list[str]:
@@ -259,16 +279,25 @@ def refresh_briefings(store: Store, story_ids: Iterable[str], settings: Settings
     return done
 
 
-def assign_stories(docs: Sequence[AnnotatedArticle], store: Store, settings: Settings, options: StoryOptions = StoryOptions()) -> list[Decision]:
+def assign_stories(
+    docs: Sequence[AnnotatedArticle],
+    store: Store,
+    settings: Settings,
+    options: StoryOptions = StoryOptions(),
+    vectors: Mapping[str, np.ndarray] | None = None,
+) -> list[Decision]:
     """Put each article not yet in a story into the story it fits, or a new one; in
-    publication order (undated last), then by id, so a re-run decides the same."""
+    publication order (undated last), then by id, so a re-run decides the same.
+    ``vectors``: embeddings already computed by :func:`story_vectors` (the Ray engine
+    computes them on its workers), by article id; the others are computed here."""
     unique = {d.id: d for d in docs}  # the same article named twice is assigned once
     todo = sorted((d for d in unique.values() if store.story_of(d.id) is None), key=lambda d: (d.article.published or "9999", d.id))
     if not todo:
         return []
-    vectors = get_embedder(settings.embedder).embed(
-        [lead_text(d.article.title, [d.sentence_text(s) for s in d.sentences]) for d in todo]
-    )
+    given = vectors or {}
+    missing = [d for d in todo if d.id not in given]
+    computed = dict(zip((d.id for d in missing), story_vectors(missing, settings))) if missing else {}
+    vectors = [given[d.id] if d.id in given else computed[d.id] for d in todo]
     decisions = []
     for doc, vector in zip(todo, vectors):
         f = Features(
