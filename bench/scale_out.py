@@ -45,7 +45,8 @@ with open_store(db) as store:
     report = ingest_ray([path], Settings(workers=workers), store=store, split_bytes=256 * 1024)
 t2 = time.perf_counter()
 print(json.dumps({"n": len(report.added), "init": t1 - t0, "run": t2 - t1, "assigned": report.assigned,
-                  "steady": report.last_at - report.first_at, "first_n": report.first_n, "first": report.first_at - t1}))
+                  "steady": report.last_at - report.first_at, "first_n": report.first_n, "first": report.first_at - t1,
+                  "cpu": report.worker_cpu}))
 """
 
 
@@ -66,7 +67,7 @@ def make_jsonl(files: list[str], out: Path) -> int:
     return n
 
 
-def stages(path: Path, tmp: Path) -> list[tuple[str, int, float]]:
+def stages(path: Path, tmp: Path, sizes: dict) -> list[tuple[str, int, float]]:
     """(stage, items, seconds) for each stage function alone, in this process."""
     from chorus import pipeline
     from chorus.config import Settings
@@ -100,6 +101,17 @@ def stages(path: Path, tmp: Path) -> list[tuple[str, int, float]]:
         t = time.perf_counter()
         n = len(pipeline.assign_unassigned(store, settings, vectors=dict(zip((d.id for d in docs), vectors))))
         out.append(("story assignment (incremental, date order)", n, time.perf_counter() - t))
+    from chorus.engine.parquet import ParquetWriter
+
+    t = time.perf_counter()
+    writer = ParquetWriter(tmp / "parquet", settings.embedder)
+    for d, v, sig in zip(docs, vectors, sigs):
+        writer.add(d, v, sig)
+    writer.close()
+    out.append(("Parquet rows (lossless JSON + vector + MinHash)", len(docs), time.perf_counter() - t))
+    sizes["text"] = sum(len(d.article.source_text.encode()) for d in docs) / len(docs)
+    sizes["sqlite"] = sum(p.stat().st_size for p in tmp.glob("stages.db*")) / len(docs)
+    sizes["parquet"] = sum(p.stat().st_size for p in (tmp / "parquet").glob("*.parquet")) / len(docs)
     return out
 
 
@@ -127,7 +139,8 @@ def main() -> None:
             wall, rss, out = run_measured([python, "-c", RAY_RUN, str(data), str(tmp / f"ray{workers}.db"), str(workers)], env=env)
             result = json.loads(out.strip().splitlines()[-1])
             runs[f"ray{workers}"] = {"wall": wall, "rss": rss, **result}
-        stage_rows = stages(data, tmp)
+        sizes: dict[str, float] = {}
+        stage_rows = stages(data, tmp, sizes)
     load_after = load()
 
     def rate(run: dict, key: str = "wall") -> float:
@@ -165,11 +178,21 @@ def main() -> None:
         "Steady state: articles after the first batch over the time between the first and the last "
         "reaching the driver (what a long run sees, once Ray is up and the models are loaded).",
         "",
+        f"Work per article on the workers (annotate, signature, embedding; CPU seconds measured inside each "
+        f"worker): {1000 * runs['ray1']['cpu'] / runs['ray1']['n']:.0f} ms with 1 worker, "
+        f"{1000 * runs['ray2']['cpu'] / runs['ray2']['n']:.0f} ms with 2, so articles per worker-CPU-second "
+        f"scale by {(runs['ray1']['cpu'] / runs['ray1']['n']) / (runs['ray2']['cpu'] / runs['ray2']['n']):.2f} "
+        "(1.00 = the second worker adds no overhead per article); a wall-clock efficiency below that is CPU "
+        "the two workers did not get on this shared machine.",
+        "",
         "Per stage, one core, in one process (the figures docs/SCALING.md extrapolates from):",
         "",
         "| stage | items | s | items/s |",
         "|---|---:|---:|---:|",
         *[f"| {name} | {n} | {s:.2f} | {n / s:.0f} |" for name, n, s in stage_rows],
+        "",
+        f"Bytes per article: source text {sizes['text']:,.0f}; SQLite store (articles, annotations, "
+        f"stories, search index) {sizes['sqlite']:,.0f}; Parquet {sizes['parquet']:,.0f}.",
     ]
     text = "\n".join(lines)
     print(text)

@@ -274,16 +274,19 @@ class Annotator:
         get_embedder(settings.embedder)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        cpu = time.process_time()
         items = [pickle.loads(b) for b in batch["item"]]
         articles = [i for i in items if isinstance(i, Article)]
         docs = list(annotate(articles, self.nlp, bool(self.settings.extras)))
         vectors = pipeline.story_vectors(docs, self.settings) if docs else []
-        done = iter(zip(docs, vectors))
+        sigs = [signature_to_bytes(signature(d.article.text)) for d in docs]
+        share = (time.process_time() - cpu) / max(1, len(docs))  # this worker's CPU seconds per article
+        done = iter(zip(docs, vectors, sigs))
         out = []
         for item in items:
             if isinstance(item, Article):
-                doc, vector = next(done)
-                out.append(pickle.dumps(("doc", doc, np.asarray(vector, dtype=np.float32), signature_to_bytes(signature(doc.article.text)))))
+                doc, vector, sig = next(done)
+                out.append(pickle.dumps(("doc", doc, np.asarray(vector, dtype=np.float32), sig, share)))
             else:
                 out.append(pickle.dumps(("rejected", item)))
         return _column(out)
@@ -301,6 +304,7 @@ class RayReport:
     parts: int = 0  # Parquet files written
     first_at: float = 0.0  # time.perf_counter() when the first annotated article reached the driver
     last_at: float = 0.0  # ... and the last
+    worker_cpu: float = 0.0  # CPU seconds the annotation workers spent (read/clean tasks not counted)
     first_n: int = 0  # articles that came with the first batch: (n - first_n) / (last_at - first_at) is the steady rate
 
 
@@ -326,7 +330,7 @@ def start_ray(address: str | None, workers: int, object_store_mb: int = 512) -> 
 
 
 def annotated_stream(paths: Sequence[str], settings: Settings, workers: int, split_bytes: int = SPLIT_BYTES) -> tuple[Iterator[tuple], list[Rejected]]:
-    """The Ray Data pipeline over the inputs; yields ("doc", doc, vector, minhash) or
+    """The Ray Data pipeline over the inputs; yields ("doc", doc, vector, minhash, worker CPU s) or
     ("rejected", Rejected) in input order."""
     import ray
     import ray.data
@@ -388,7 +392,8 @@ def ingest_ray(
         if row[0] == "rejected":
             report.rejected.append(row[1])
             continue
-        _, doc, vector, minhash = row
+        _, doc, vector, minhash, cpu = row
+        report.worker_cpu += cpu
         report.last_at = time.perf_counter()
         report.first_at = report.first_at or report.last_at
         if report.last_at - report.first_at < 0.05:
