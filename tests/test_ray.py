@@ -110,6 +110,17 @@ def test_a_line_over_the_limit_is_rejected_alone(tmp_path: Path) -> None:
     assert items[1].source == f"{path}:2" and "limit" in items[1].reason and items[2].source == f"{path}:3"
 
 
+def test_cli_refuses_ray_options_without_the_ray_engine_and_empty_parquet_dirs(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from chorus.cli import cli
+
+    result = CliRunner().invoke(cli, ["ingest", "--out", str(tmp_path / "pq"), str(EXAMPLES)])
+    assert result.exit_code == 2 and "--engine ray" in result.output
+    result = CliRunner().invoke(cli, ["load-parquet", str(tmp_path), "--db", str(tmp_path / "x.db")])
+    assert result.exit_code == 1 and "no part-*.parquet files" in result.output
+
+
 @pytest.mark.slow
 def test_ray_store_path_equals_single_process(inputs, single, local_ray, tmp_path: Path) -> None:
     from chorus.engine.ray_engine import ingest_ray

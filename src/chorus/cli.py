@@ -116,7 +116,7 @@ _DB_HELP = "Store: a SQLite file path or sqlite:///PATH (default: $CHORUS_DB, el
 @cli.command()
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--db", default=None, help=_DB_HELP)
-@click.option("--workers", type=int, default=None, help="Annotation processes (default: one per core, at most 2).")
+@click.option("--workers", type=int, default=None, help="Annotation processes, or Ray actors with --engine ray (default: one per core, at most 2).")
 @click.option("--briefings", is_flag=True, default=None, help="Also compute the briefing of every changed story now (for `chorus serve`; otherwise computed on first view).")
 @click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True, help="local: processes on this machine; ray: Ray Data (pip install 'chorus-news[ray]').")
 @click.option("--ray-address", default=None, metavar="ADDR", help="Ray cluster to join (e.g. ray://head:10001); default: start a local Ray.")
