@@ -158,3 +158,35 @@ def test_ray_parquet_then_load_equals_single_process(inputs, single, local_ray, 
     assert snapshot(db) == single[0]
     again = CliRunner().invoke(cli, ["load-parquet", str(out), "--db", db])
     assert "added 0 articles" in again.output and snapshot(db) == single[0]
+
+
+@pytest.mark.slow
+def test_an_article_that_breaks_annotation_is_rejected_alone(monkeypatch) -> None:
+    """A worker's batch with one article that makes annotation fail: that article is
+    reported with the reason, the others of the batch are annotated."""
+    import pickle
+
+    import numpy as np
+
+    from chorus.clean import clean
+    from chorus.engine import ray_engine
+    from chorus.pipeline import raw_from_text
+
+    articles = [
+        clean(raw_from_text(f"Mayor Ana Velt said on Tuesday that ferry plan {i} was approved.\n\nIt starts in spring.", source=f"plan{i}.txt"))
+        for i in range(3)
+    ]
+    real = ray_engine.annotate
+
+    def breaks_on_plan1(batch, nlp, extras):
+        if any(a.source == "plan1.txt" for a in batch):
+            raise RuntimeError("tagger fault")
+        return real(batch, nlp, extras)
+
+    monkeypatch.setattr(ray_engine, "annotate", breaks_on_plan1)
+    column = np.empty(3, dtype=object)
+    column[:] = [pickle.dumps(a) for a in articles]
+    rows = [pickle.loads(b) for b in ray_engine.Annotator(Settings())({"item": column})["item"]]
+    assert [r[0] for r in rows] == ["doc", "rejected", "doc"]
+    assert rows[1][1] == Rejected("plan1.txt", "annotation failed (RuntimeError: tagger fault)")
+    assert rows[0][1].article.source == "plan0.txt" and rows[0][1].sentences and len(rows[0][2]) > 0

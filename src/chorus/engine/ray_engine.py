@@ -276,20 +276,31 @@ class Annotator:
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         cpu = time.process_time()
         items = [pickle.loads(b) for b in batch["item"]]
+        extras = bool(self.settings.extras)
         articles = [i for i in items if isinstance(i, Article)]
-        docs = list(annotate(articles, self.nlp, bool(self.settings.extras)))
-        vectors = pipeline.story_vectors(docs, self.settings) if docs else []
-        sigs = [signature_to_bytes(signature(d.article.text)) for d in docs]
-        share = (time.process_time() - cpu) / max(1, len(docs))  # this worker's CPU seconds per article
-        done = iter(zip(docs, vectors, sigs))
+        try:
+            docs: list[AnnotatedArticle | Rejected] = list(annotate(articles, self.nlp, extras))
+        except Exception:  # noqa: BLE001 - one odd article must not sink its batch: redo one by one
+            docs = [self._one(a, extras) for a in articles]
+        good = [d for d in docs if isinstance(d, AnnotatedArticle)]
+        vectors = iter(pipeline.story_vectors(good, self.settings) if good else [])
+        sigs = iter([signature_to_bytes(signature(d.article.text)) for d in good])
+        share = (time.process_time() - cpu) / max(1, len(good))  # this worker's CPU seconds per article
+        done = iter(docs)
         out = []
         for item in items:
-            if isinstance(item, Article):
-                doc, vector, sig = next(done)
-                out.append(pickle.dumps(("doc", doc, np.asarray(vector, dtype=np.float32), sig, share)))
+            result = next(done) if isinstance(item, Article) else item
+            if isinstance(result, AnnotatedArticle):
+                out.append(pickle.dumps(("doc", result, np.asarray(next(vectors), dtype=np.float32), next(sigs), share)))
             else:
-                out.append(pickle.dumps(("rejected", item)))
+                out.append(pickle.dumps(("rejected", result)))
         return _column(out)
+
+    def _one(self, article: Article, extras: bool) -> AnnotatedArticle | Rejected:
+        try:
+            return next(iter(annotate([article], self.nlp, extras)))
+        except Exception as exc:  # noqa: BLE001 - reported as this article's reason
+            return Rejected(article.source, f"annotation failed ({type(exc).__name__}: {one_line(exc)})")
 
 
 # -- the run -------------------------------------------------------------------------------
