@@ -36,7 +36,7 @@ import logging
 import pickle
 import time
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -385,7 +385,6 @@ def ingest_ray(
     out: Path | None = None,
     address: str | None = None,
     split_bytes: int = SPLIT_BYTES,
-    progress: Callable[[int], None] | None = None,
 ) -> RayReport:
     """Run the pipeline on Ray; write to ``store`` (then assign stories) or to Parquet in ``out``."""
     if (store is None) == (out is None):
@@ -420,8 +419,6 @@ def ingest_ray(
         elif pipeline.store_article(a, store, report.already):
             vectors[a.id] = vector
             report.added.append(a.id)
-        if progress:
-            progress(len(report.added))
     if writer is not None:
         writer.close()
         report.parts = writer.parts
