@@ -184,7 +184,7 @@ def test_unknown_extension_is_rejected(tmp_path: Path, good: Path) -> None:
     pdf.write_bytes(b"%PDF-1.7 not really")
     items = read(pdf, good)
     assert rejected(items) == {
-        str(pdf): "unknown file type '.pdf' (chorus reads .txt, .html, .htm, .json, .jsonl, .rss, .atom, .xml, .tml)"
+        str(pdf): "unknown file type '.pdf' (chorus reads .txt, .html, .htm, .json, .jsonl, .rss, .atom, .xml, .tml, .warc, .warc.gz)"
     }
     assert_good_read(items, good)
 
