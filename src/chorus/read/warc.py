@@ -83,7 +83,10 @@ def read_warc_range(path: Path, origin: Origin, start: int, end: int, *, max_byt
                 yield Rejected(f"{origin.source}@{pos}", problem)
             elif record is not None:
                 yield from _items_of(record, pos, origin, max_bytes)
-            pos = after if after is not None else _next_boundary(fh, pos + 1, gz)
+            if after is None:
+                pos = _next_boundary(fh, pos + 1, gz)
+            else:  # past blank lines, so the next record's start is its header (as a later range finds it)
+                pos = after if gz else _skip_blank(fh, after)
 
 
 # -- framing -------------------------------------------------------------------------
@@ -94,6 +97,15 @@ def read_warc_range(path: Path, origin: Origin, start: int, end: int, *, max_byt
 def _peek(fh: BinaryIO, pos: int, n: int) -> bytes:
     fh.seek(pos)
     return fh.read(n)
+
+
+def _skip_blank(fh: BinaryIO, pos: int) -> int:
+    while True:
+        chunk = _peek(fh, pos, CHUNK)
+        rest = chunk.lstrip(b"\r\n")
+        pos += len(chunk) - len(rest)
+        if rest or not chunk:
+            return pos
 
 
 def _gzip_member(fh: BinaryIO, pos: int, max_bytes: int) -> tuple[bytes | None, str | None, int | None]:
