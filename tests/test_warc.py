@@ -167,3 +167,10 @@ def test_byte_ranges_tile_the_archive(tmp_path: Path, name: str) -> None:
         pieces = [i for a, b in zip(cuts, cuts[1:]) for i in read_warc_range(path, origin, a, b, max_bytes=10_000_000)]
         assert pieces == whole, parts
     assert len(whole) == 9
+    if name.startswith("blank"):  # a cut inside the blank lines before every record
+        data = path.read_bytes()
+        inside = [m.start() + 6 for m in re.finditer(rb"\r\n\r\n\r\n\r\nWARC/1\.", data)]
+        cuts = [0, *inside, size]
+        assert len(inside) == 9
+        pieces = [i for a, b in zip(cuts, cuts[1:]) for i in read_warc_range(path, origin, a, b, max_bytes=10_000_000)]
+        assert pieces == whole
