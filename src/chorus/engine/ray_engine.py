@@ -351,9 +351,9 @@ def annotated_stream(paths: Sequence[str], settings: Settings, workers: int, spl
         return iter(()), rejected
     ctx = ray.data.DataContext.get_current()
     ctx.execution_options.preserve_order = True
-    ctx.enable_progress_bars = False
-    ctx.enable_operator_progress_bars = False
-    ctx.print_on_execution_start = False
+    # progress bars on a terminal; Ray Data's INFO lines (plans, progress logged when
+    # stderr is not a terminal) stay out of the user's way
+    logging.getLogger("ray.data").setLevel(logging.WARNING)
     # Small blocks: an actor takes whole blocks, so a block is the unit that spreads
     # annotation over the actors (8-30 articles; a block costs
     # milliseconds of scheduling against seconds of annotation).
