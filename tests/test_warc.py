@@ -174,3 +174,24 @@ def test_byte_ranges_tile_the_archive(tmp_path: Path, name: str) -> None:
         assert len(inside) == 9
         pieces = [i for a, b in zip(cuts, cuts[1:]) for i in read_warc_range(path, origin, a, b, max_bytes=10_000_000)]
         assert pieces == whole
+
+
+def test_resource_and_conversion_records_with_text_are_read(tmp_path: Path) -> None:
+    """WET-style conversion records (plain text) and resource records (HTML or text)."""
+    text = b"Ferry plan approved\n\nThe harbour council of Port Mirel approved the ferry plan on Tuesday, the mayor said.\n"
+
+    def typed(kind: str, uri: str, body: bytes, ctype: str):
+        return lambda w: w.create_warc_record(uri, kind, payload=io.BytesIO(body), length=len(body), warc_content_type=ctype)
+
+    path = tmp_path / "wet.warc.gz"
+    write_warc(path, True, [
+        typed("conversion", "https://ledger.example/ferry", text, "text/plain"),
+        typed("resource", "https://ledger.example/page", page(4), "text/html"),
+        typed("resource", "https://ledger.example/photo.jpg", b"\xff\xd8\xff\xe0 jpeg", "image/jpeg"),
+    ])  # fmt: skip
+    items = read(path)
+    assert [type(i).__name__ for i in items] == ["RawDocument", "RawDocument", "Rejected"]
+    assert items[0].kind == "text" and items[0].url == "https://ledger.example/ferry" and items[0].outlet == "ledger.example"
+    assert items[0].text.startswith("Ferry plan approved")
+    assert items[1].kind == "html" and "ferry plan 4" in items[1].text
+    assert items[2].reason == "the payload is image/jpeg, not HTML or plain text"

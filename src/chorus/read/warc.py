@@ -261,7 +261,8 @@ def _items_of(data: bytes, pos: int, origin: Origin, max_bytes: int) -> Iterator
     media = ctype.split(";")[0].strip().lower()
     is_html = media in HTML_TYPES or (not media and body.lstrip()[:1] == b"<")
     if not is_html and not (kind != "response" and media == "text/plain"):
-        yield Rejected(source, f"the payload is {media or 'of no declared type'}, not an HTML page")
+        wanted = "an HTML page" if kind == "response" else "HTML or plain text"
+        yield Rejected(source, f"the payload is {media or 'of no declared type'}, not {wanted}")
         return
     inner = Origin(source, origin.path, host_of(uri) or origin.stem)
     try:
