@@ -102,6 +102,25 @@ def test_splits_tile_a_jsonl_file_at_line_boundaries(tmp_path: Path) -> None:
     assert pieces == whole and whole[-1][0] == f"{path}:40"
 
 
+def test_gzipped_jsonl_is_streamed_with_the_same_items_as_the_reader(tmp_path: Path) -> None:
+    import gzip
+
+    from chorus.read import read_inputs
+
+    lines = [json.dumps({"text": f"record {i} " + " ".join(str(i * k * 7919 % 10007) for k in range(40)), "outlet": "Wire"}) for i in range(30)]
+    lines[7] = "{broken"
+    data = gzip.compress(("\n".join(lines) + "\n").encode())
+    path = tmp_path / "dump.jsonl.gz"
+    path.write_bytes(data)
+    (split,), _ = plan_splits([str(path)])
+    assert split.mode == "gzlines"
+    assert list(read_split(split, 10_000)) == list(read_inputs([str(path)], max_bytes=10_000))
+    path.write_bytes(data[: len(data) // 2])  # cut: the lines before the damage still land
+    items = list(read_split(split, 10_000))
+    assert isinstance(items[-1], Rejected) and "truncated" in items[-1].reason
+    assert items == list(read_inputs([str(path)], max_bytes=10_000))
+
+
 def test_a_line_over_the_limit_is_rejected_alone(tmp_path: Path) -> None:
     path = tmp_path / "big.jsonl"
     path.write_text(json.dumps({"text": "short one"}) + "\n" + json.dumps({"text": "x" * 5000}) + "\n" + json.dumps({"text": "after"}) + "\n")
