@@ -88,7 +88,8 @@ def story_markdown(ch: Mapping, level: int = 2) -> str:
         ]
     ])  # fmt: skip
     section("New speakers", [
-        f"- {_md(s['speaker'])}: " + "; ".join(cite(q["cite"], outlet_of) for q in s["quotes"]) for s in ch["new_speakers"]
+        f"- {_md(s['speaker'])}: " + "; ".join(f"“{_md(q['text'])}” {cite(q['cite'], outlet_of)}" for q in s["quotes"])
+        for s in ch["new_speakers"]
     ])  # fmt: skip
     section("New quotes", [
         f"- {_md(q['speaker'] or 'unattributed')}: “{_md(q['text'])}” ({q['kind']}) {cite(q['cite'], outlet_of)}" for q in ch["new_quotes"]
