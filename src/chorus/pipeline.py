@@ -2,6 +2,7 @@
 dataclasses; this module is the only place that knows the order.
 
     read -> clean -> annotate -> [store] -> group -> analyze -> (render, in render/)
+                                                     `-> snapshot -> changes -> notifications (alerts)
 """
 
 from __future__ import annotations
