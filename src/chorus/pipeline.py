@@ -238,14 +238,20 @@ def ingest(paths: Sequence[str], store: Store, settings: Settings, stdin: Binary
     started = iso(utc_now())
     unassigned = [store.get(i) for i in store.unassigned_article_ids()]
     assign_stories(unassigned, store, settings)
-    # the stories that changed (created, added to, merged, split) are analysed once
-    # each: with `snapshots` on (the default) a snapshot records what changed, for
-    # `chorus changes` and alerts; with `briefings` on, or snapshots, the briefing is
-    # cached for the web app. With both off the web app computes a stale briefing on
-    # its first view and ingest stays as fast as annotation (bulk loads).
-    if settings.briefings or settings.snapshots:
-        refresh_briefings(store, changed_stories(store, started), settings)
+    update_stories(store, started, settings)
     return IngestReport([d.id for d in added], already, prepared.rejected)
+
+
+def update_stories(store: Store, since: str, settings: Settings) -> list[str]:
+    """After story assignment: analyse once each story changed since ``since`` (created,
+    added to, merged, split). With ``snapshots`` on (the default) a snapshot records
+    what changed, for `chorus changes` and alerts; with ``briefings`` or snapshots on,
+    the briefing is cached for the web app. With both off the web app computes a stale
+    briefing on its first view and ingest stays as fast as annotation (bulk loads).
+    Every ingest path calls this once per batch; returns the stories analysed."""
+    if not (settings.briefings or settings.snapshots):
+        return []
+    return refresh_briefings(store, changed_stories(store, since), settings)
 
 
 def changed_stories(store: Store, since: str) -> list[str]:

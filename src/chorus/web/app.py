@@ -372,9 +372,22 @@ def create_app(settings: Settings, options: WebOptions | None = None) -> FastAPI
             if not outcome.added:
                 ingesting.discard(folder)
         backend.forget_rendered()
+        if outcome.added:
+            threading.Thread(target=deliver_alerts, name="chorus-webhooks", daemon=True).start()
         if not outcome.added and not outcome.already:
             return 422, outcome
         return (201 if outcome.added else 200), outcome
+
+    def deliver_alerts() -> None:
+        """Send the alert webhooks an upload made due, off the request (a slow or
+        failing endpoint never holds the answer up), on a connection of its own."""
+        from chorus.alerts import deliver_webhooks
+
+        try:
+            with open_store(backend.settings.db_path) as store:
+                deliver_webhooks(store, backend.settings)
+        except ChorusError as exc:
+            log.warning("alert webhooks not sent: %s", exc)
 
     # -- pages ---------------------------------------------------------------------
     # Hot pages run on the event loop when their answer is cached (one or two indexed
