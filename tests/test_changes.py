@@ -484,3 +484,16 @@ def test_a_third_report_confirming_a_claim_shows_in_chorus_changes(tmp_path):
     assert "### New outlets" in md and "- Northline Post" in md and "was single-source" in md
     c = confirmed["new_citations"][0]
     assert f"[Northline Post · {northline} · chars {c['start']}–{c['end']}]" in md
+
+
+def test_bulk_loads_with_snapshots_off_record_nothing(stored, monkeypatch):
+    db, sid, a, b, watch, *_ = stored
+    analysed = []
+    monkeypatch.setattr(pipeline, "story_briefing", lambda store, story_id, settings: analysed.append(story_id))
+    with open_store(db) as store:
+        since = iso(datetime.now(timezone.utc))
+        extra = make_doc("Northwind Wire", "Holm traffic\n\nTraffic runs through Holm while the bridge is shut.\n", "2031-03-05", url=None)
+        place(store, [extra])
+        assert pipeline.changed_stories(store, since) == [new_story_id(extra.id)]
+        assert pipeline.update_stories(store, since, Settings(snapshots=0, briefings=0)) == []
+        assert analysed == [] and len(store.recent_snapshots(10)) == 2 and len(store.notifications()) == 2
