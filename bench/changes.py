@@ -7,8 +7,9 @@ Timed in one process (the spaCy model and the embedder loaded once, before timin
 one annotation process, each variant into a fresh store:
 bulk: `pipeline.ingest(DIR)` into an empty store, with and without snapshots.
 follow: the reports of DIR (default ../shared/seeds: one story told over a week)
-ingested one `pipeline.ingest([FILE])` call at a time, as a watcher adds them; with
-snapshots each call analyses the story it changed.
+ingested one `pipeline.ingest([FILE])` call at a time in one process, as a watcher
+adds them; with snapshots each call analyses the story it changed (sentence parses
+kept between calls, as in a watcher; `chorus ingest FILE` per file starts cold).
 Each variant runs --repeat times, alternating; the median wall time is reported.
 """
 
@@ -25,6 +26,14 @@ from _report import ROOT, write_block  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "src"))
 
+def cold() -> None:
+    """Forget the sentence parses kept from earlier runs: each run starts as a fresh
+    process would (within a run, as in a long-running watcher, they are kept)."""
+    from chorus.analyze import timeline
+
+    timeline._PARSES.clear()
+
+
 def ingest_time(paths: list[str], store, snapshots: bool) -> float:
     from chorus import pipeline
     from chorus.config import Settings
@@ -37,6 +46,7 @@ def ingest_time(paths: list[str], store, snapshots: bool) -> float:
 def bulk(data: Path, snapshots: bool) -> float:
     from chorus.store import open_store
 
+    cold()
     with open_store(":memory:") as store:
         return ingest_time([str(data)], store, snapshots)
 
@@ -44,6 +54,7 @@ def bulk(data: Path, snapshots: bool) -> float:
 def follow(files: list[Path], snapshots: bool) -> float:
     from chorus.store import open_store
 
+    cold()
     with open_store(":memory:") as store:
         return sum(ingest_time([str(f)], store, snapshots) for f in files)
 
@@ -56,30 +67,36 @@ def main() -> None:
     ap.add_argument("--no-write", action="store_true")
     args = ap.parse_args()
     files = sorted(p for p in args.follow.iterdir() if p.is_file()) if args.follow.is_dir() else []
-    times: dict[str, list[float]] = {k: [] for k in ("bulk-off", "bulk-on", "follow-off", "follow-on")}
+    from chorus.analyze import timeline
+
+    variants = ("off", "on", "on-nocache")
+    times: dict[str, list[float]] = {f"{k}-{v}": [] for k in ("bulk", "follow") for v in variants}
     bulk(args.data, True)  # warm-up, untimed: loads the spaCy model and the embedder
+    keep = timeline._PARSES_MAX
     for _ in range(args.repeat):
-        for on in (False, True):
-            times[f"bulk-{'on' if on else 'off'}"].append(bulk(args.data, on))
+        for v in variants:
+            timeline._PARSES_MAX = 0 if v == "on-nocache" else keep  # the parse cache off: as before it existed
+            times[f"bulk-{v}"].append(bulk(args.data, v != "off"))
             if files:
-                times[f"follow-{'on' if on else 'off'}"].append(follow(files, on))
+                times[f"follow-{v}"].append(follow(files, v != "off"))
+    timeline._PARSES_MAX = keep
     med = {k: statistics.median(v) for k, v in times.items() if v}
-    rows = [
-        f"| bulk: `chorus ingest {args.data.name}` into an empty store | {med['bulk-off']:.2f} | {med['bulk-on']:.2f} | {med['bulk-on'] / med['bulk-off']:.2f}× |"
-    ]
+
+    def row(label: str, key: str) -> str:
+        off, on, nocache = med[f"{key}-off"], med[f"{key}-on"], med[f"{key}-on-nocache"]
+        return f"| {label} | {off:.2f} | {on:.2f} | **{on / off:.2f}×** | {nocache:.2f} ({nocache / off:.2f}×) |"
+
+    rows = [row(f"bulk: `chorus ingest {args.data.name}` into an empty store", "bulk")]
     if files:
-        rows.append(
-            f"| follow: the {len(files)} files of `{args.follow.name}` ingested one call each (one story) | {med['follow-off']:.2f} | "
-            f"{med['follow-on']:.2f} | {med['follow-on'] / med['follow-off']:.2f}× |"
-        )
+        rows.append(row(f"follow: the {len(files)} files of `{args.follow.name}` ingested one call each (one story)", "follow"))
     table = "\n".join([
         f"Command: `.venv/bin/python bench/changes.py --repeat {args.repeat}`",
         "",
         f"Median of {args.repeat} alternating runs in one process (models loaded before timing), 1 annotation process, "
         "in-memory stores. The difference is the analysis of each changed story (one per story per ingest call).",
         "",
-        "| ingest | `--no-snapshots` (baseline) s | snapshots on (default) s | ratio |",
-        "|---|---|---|---|",
+        "| ingest | `--no-snapshots` (baseline) s | snapshots on (default) s | ratio | snapshots on, without the sentence-parse cache s |",
+        "|---|---|---|---|---|",
         *rows,
     ])  # fmt: skip
     print(table)
