@@ -239,7 +239,14 @@ def alerts() -> None:
 @click.option("--webhook", default=None, help="POST each notification as JSON to this http(s) URL (retried with backoff).")
 @click.option("--db", default=None, help=_DB_HELP)
 def alerts_add(entity: str | None, query: str | None, story: str | None, webhook: str | None, db: str | None) -> None:
-    """Save a watch (exactly one of --entity, --query, --story)."""
+    """Save a watch (exactly one of --entity, --query, --story).
+
+    \b
+    Examples:
+      chorus alerts add --entity "Kaldoria"
+      chorus alerts add --query "dam inspection" --webhook https://example.org/hook
+      chorus alerts add --story s58392e2844b
+    """
     from chorus.alerts import check_watch
 
     given = [(k, v) for k, v in (("entity", entity), ("query", query), ("story", story)) if v is not None]
@@ -262,7 +269,12 @@ def alerts_add(entity: str | None, query: str | None, story: str | None, webhook
 @click.option("--db", default=None, help=_DB_HELP)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 def alerts_list(db: str | None, as_json: bool) -> None:
-    """List saved watches with their notification counts."""
+    """List saved watches with their notification counts.
+
+    \b
+    Example:
+      chorus alerts list --json
+    """
     import json
     from dataclasses import asdict
 
@@ -285,7 +297,12 @@ def alerts_list(db: str | None, as_json: bool) -> None:
 @click.argument("watch_id", type=int)
 @click.option("--db", default=None, help=_DB_HELP)
 def alerts_remove(watch_id: int, db: str | None) -> None:
-    """Remove a watch with its notifications."""
+    """Remove a watch with its notifications.
+
+    \b
+    Example:
+      chorus alerts remove 2
+    """
     _settings_, store = _open_store(db)
     with store:
         if not store.remove_watch(watch_id):
