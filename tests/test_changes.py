@@ -106,6 +106,21 @@ def test_merge_brings_the_joined_story_in_with_a_note():
     assert [c.id for c in ch.newly_corroborated] == ["c1"]
 
 
+def test_split_shows_the_moved_reports_as_removed_and_the_new_story_as_new():
+    from chorus.changes import history_notes
+    from chorus.store.base import Revision
+
+    revisions = [Revision("s1", T1, "added", {"article": C}), Revision("s1", T1, "split", {"articles": [B, C], "into": "s2", "similarity": 0.2})]
+    old = snap(T0, [A, B], [claim("c1", "corroborated", (A, 10), (B, 0))])
+    kept = diff(old, snap(T1, [A], [claim("c1", "single_source", (A, 10))]), history_notes(revisions))
+    assert [a.id for a in kept.removed_articles] == [B] and not kept.new_articles
+    assert [(n.kind, n.story, n.articles) for n in kept.history] == [("split", "s2", (B, C))]
+    assert [(c.before, c.status) for c in kept.status_changed] == [("corroborated", "single_source")]
+    assert not kept.newly_corroborated and not kept.new_single_source
+    born = diff(None, snap(T1, [B, C], story="s2"), history_notes([Revision("s2", T1, "split_from", {"articles": [B, C], "story": "s1"})]))
+    assert born.is_new and [a.id for a in born.new_articles] == [B, C] and born.history[0].story == "s1"
+
+
 def test_snapshot_json_round_trip():
     s = snap(T0, [A, B], [claim("c1", "corroborated", (A, 10), (B, 0))],
              [SnapQuote("X", "y", "direct", Cited(A, 1, 2), "mayor")], [SnapEvent("2031", "t", (Cited(A, 0, 5, "words"),))],
