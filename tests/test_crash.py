@@ -23,7 +23,7 @@ pytestmark = pytest.mark.slow
 TOWNS = ["Vessby", "Harwick", "Carrow", "Mirel", "Ostrand", "Pellam", "Quarry Hill", "Rensa"]
 RUNS = 20
 SEED = 8
-PER_RUN = 6  # new reports dropped into the corpus before each run, so every run has work
+PER_RUN = 20  # new reports dropped into the corpus before each run, so every run has work
 
 
 def write_report(folder: Path, i: int) -> None:
@@ -47,6 +47,14 @@ def article_ids(db: Path) -> set[str]:
             return {i for (i,) in conn.execute("SELECT id FROM articles")}
     except sqlite3.Error:
         return set()
+
+
+def unassigned(db: Path) -> int:
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
+            return conn.execute("SELECT count(*) FROM articles WHERE id NOT IN (SELECT article_id FROM story_articles)").fetchone()[0]
+    except sqlite3.Error:
+        return 0
 
 
 def consistency_problems(db: Path) -> list[str]:
@@ -89,6 +97,7 @@ class Figures:
     committed_before: list[int] = field(default_factory=list)  # articles seen committed before each kill
     stored_after: list[int] = field(default_factory=list)
     corpus_size: list[int] = field(default_factory=list)  # articles in the corpus at each run
+    unassigned_after: list[int] = field(default_factory=list)  # stored, story not yet assigned: killed mid-assignment
     recover_seconds: float = 0.0
     total: int = 0
 
@@ -110,27 +119,43 @@ def crash_runs(tmp_path: Path, runs: int = RUNS, seed: int = SEED, first: int = 
             for i in range(n, n + PER_RUN):
                 write_report(corpus, i)
             n += PER_RUN
-        # a run here takes 4-8 s (model load, then ~0.1 s per article): the kill lands
-        # anywhere from start-up to story assignment
-        at = rng.uniform(0.5, 8.0)
+        # the moment: a fifth of the runs die at a random time in start-up (reading,
+        # model load); the others once a random number of this run's new articles is
+        # seen committed, plus a random delay: mid-storing, or mid-story-assignment
+        # when all are stored. (Pure wall-clock moments mostly missed the short storing
+        # window: the articles are annotated as one batch, then stored in ~0.1 s.)
+        startup = rng.random() < 0.2
+        at = rng.uniform(0.2, 3.0) if startup else None
+        want = len(seen) + rng.randint(1, max(1, n - len(seen)))
+        delay = rng.uniform(0.0, 0.5)
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True, env=env)
         started = time.monotonic()
         committed: set[str] = set()
-        while time.monotonic() - started < at and proc.poll() is None:
+        while proc.poll() is None and time.monotonic() - started < 120:
             committed |= article_ids(db)
-            time.sleep(0.05)
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-        figures.kills.append(round(time.monotonic() - started, 2))
+            if at is not None and time.monotonic() - started >= at:
+                break
+            if at is None and len(committed) >= want:
+                time.sleep(delay)
+                break
+            time.sleep(0.02)
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            figures.kills.append(round(time.monotonic() - started, 2))
+        else:  # finished before its moment came
+            assert proc.returncode == 0, f"run {run} failed with status {proc.returncode}"
+            figures.kills.append(-1.0)
         after = article_ids(db)
         figures.committed_before.append(len(committed))
         figures.stored_after.append(len(after))
         figures.corpus_size.append(n)
+        figures.unassigned_after.append(unassigned(db))
         assert committed <= after, f"run {run}: committed articles lost: {sorted(committed - after)}"
         assert seen <= after, f"run {run}: articles of earlier runs lost"
         seen = after
         if db.exists():
-            assert consistency_problems(db) == [], f"run {run} (killed at {at:.2f} s)"
+            assert consistency_problems(db) == [], f"run {run} (killed at {figures.kills[-1]} s)"
     started = time.monotonic()
     rerun = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
     figures.recover_seconds = round(time.monotonic() - started, 2)
@@ -147,8 +172,11 @@ def crash_runs(tmp_path: Path, runs: int = RUNS, seed: int = SEED, first: int = 
 @pytest.mark.timeout(400)
 def test_kill_9_at_random_moments_leaves_a_consistent_store_and_rerun_completes(tmp_path):
     figures = crash_runs(tmp_path)
-    # the seeded moments must really hit mid-ingest: runs that stored some of their new
-    # articles but not all
+    # the seeded moments really hit mid-ingest: killed runs that had stored part of
+    # their work (some articles, or all articles but not all their stories)
     before = [0, *figures.stored_after]
-    mid = [r for r in range(RUNS) if before[r] < figures.stored_after[r] < figures.corpus_size[r]]
-    assert len(mid) >= 5, (figures.stored_after, figures.corpus_size)
+    mid = [
+        r for r in range(RUNS)
+        if figures.kills[r] >= 0 and (before[r] < figures.stored_after[r] < figures.corpus_size[r] or figures.unassigned_after[r])
+    ]
+    assert len(mid) >= RUNS // 2, figures
