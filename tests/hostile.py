@@ -355,7 +355,7 @@ class Outcome:
     ok: bool  # the child finished (no crash, no timeout, no memory error)
     value: object  # what the function returned (pickled back), or the error text
     seconds: float
-    peak_mb: float  # the child's peak resident set size, minus what it had at the fork
+    peak_mb: float  # the child's peak resident set growth over what it had after the fork
 
 
 def _vm_bytes() -> int:
@@ -376,7 +376,6 @@ def run_bounded(fn: Callable[[], object], *, seconds: float, extra_mb: int) -> O
     import time
 
     read_end, write_end = os.pipe()
-    start_rss = _rss_kb()
     started = time.monotonic()
     pid = os.fork()
     if pid == 0:  # child
@@ -385,10 +384,13 @@ def run_bounded(fn: Callable[[], object], *, seconds: float, extra_mb: int) -> O
         try:
             limit = _vm_bytes() + extra_mb * MB
             resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+            _reset_peak()  # a forked child inherits its parent's peak; count from here
+            base = _status_kb("VmRSS")
             try:
-                payload = pickle.dumps((True, fn()))
+                result = (True, fn())
             except BaseException as exc:  # noqa: BLE001 - reported to the parent
-                payload = pickle.dumps((False, f"{type(exc).__name__}: {exc}"[:500]))
+                result = (False, f"{type(exc).__name__}: {exc}"[:500])
+            payload = pickle.dumps((*result, (_status_kb("VmHWM") - base) / 1024))
             with os.fdopen(write_end, "wb") as out:
                 out.write(payload)
         except BaseException:  # noqa: BLE001
@@ -409,21 +411,29 @@ def run_bounded(fn: Callable[[], object], *, seconds: float, extra_mb: int) -> O
                 if not chunk:
                     break
                 chunks.append(chunk)
-    _, status, usage = os.wait4(pid, 0)
+    _, status = os.waitpid(pid, 0)
     elapsed = time.monotonic() - started
-    peak = max(0.0, (usage.ru_maxrss - start_rss) / 1024)
     if timed_out:
-        return Outcome(False, f"timed out after {seconds} s", elapsed, peak)
+        return Outcome(False, f"timed out after {seconds} s", elapsed, float("nan"))
     if not chunks:
-        return Outcome(False, f"child died (status {status})", elapsed, peak)
-    ok, value = pickle.loads(b"".join(chunks))
-    return Outcome(ok, value, elapsed, peak)
+        return Outcome(False, f"child died (status {status})", elapsed, float("nan"))
+    ok, value, peak = pickle.loads(b"".join(chunks))
+    return Outcome(ok, value, elapsed, max(0.0, peak))
 
 
-def _rss_kb() -> int:
-    """This process's resident set now (the child's peak is measured against it)."""
+
+def _status_kb(field: str) -> int:
+    """A field of /proc/self/status in kB (VmRSS: resident now; VmHWM: peak resident)."""
     with open("/proc/self/status") as status:
         for line in status:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1])
     return 0
+
+
+def _reset_peak() -> None:
+    try:
+        with open("/proc/self/clear_refs", "w") as refs:
+            refs.write("5")  # resets VmHWM to the current resident set (Linux >= 4.0)
+    except OSError:
+        pass

@@ -101,8 +101,8 @@ def test_utf16_without_byte_order_mark_reads_as_text(written) -> None:
 def test_a_million_bad_items_are_reported_in_a_bounded_number_of_lines(written) -> None:
     out = run_bounded(lambda: summarize([str(written("json_million_items"))]), seconds=SECONDS, extra_mb=EXTRA_MB)
     rejected = out.value["rejected"]
-    assert len(rejected) == 101
-    assert rejected[-1][1].startswith("999,900 more records of this input rejected, the first of them: item 100: expected a JSON object")
+    assert len(rejected) == 21
+    assert rejected[-1][1].startswith("999,980 more records of this input rejected, the first of them: item 20: expected a JSON object")
 
 
 def test_lone_surrogates_become_replacement_characters_at_the_same_offsets(written) -> None:
@@ -112,6 +112,11 @@ def test_lone_surrogates_become_replacement_characters_at_the_same_offsets(writt
 
 
 # -- end to end: the whole corpus in one batch through the CLI ----------------------
+
+
+# read by name below (a walk would list them too, but this names them); and the one
+# huge valid article, whose analysis alone takes minutes (read and clean are tested above)
+E2E_LEFT_OUT = ("fifo", "device", "symlink_loop", "bullet_box_3000")
 
 
 def _limited(mb: int):
@@ -125,7 +130,7 @@ def _limited(mb: int):
 
 def corpus(tmp_path: Path) -> tuple[Path, list]:
     folder = tmp_path / "in"
-    cases = [c for c in CASES.values() if applicable(c) and c.name not in ("fifo", "device", "symlink_loop")]
+    cases = [c for c in CASES.values() if applicable(c) and c.name not in E2E_LEFT_OUT]
     for case in cases:  # links to pipes and devices are read by name below, not walked
         write_case(case, folder)
     write_good(folder)
@@ -142,7 +147,7 @@ def test_cli_ingest_and_brief_of_the_whole_hostile_corpus(tmp_path: Path) -> Non
     cmd = [sys.executable, "-m", "chorus", "ingest", str(folder), *map(str, extra), "--db", str(db), "--workers", "1"]
     run = subprocess.run(cmd, capture_output=True, text=True, timeout=400, env=env, preexec_fn=_limited(4096))
     assert run.returncode == 3, run.stderr[-2000:]  # partial: some inputs skipped, the rest stored
-    skipped = [line for line in run.stderr.splitlines() if line.startswith("skipped: ")]
+    skipped = [line for line in run.stderr.splitlines() if line.startswith(("skipped: ", "already stored: "))]
     for case in cases:
         if case.expect in ("rejected", "partial"):
             assert any(f"/{case.name}/" in line and case.reason in line for line in skipped), case.name

@@ -8,7 +8,6 @@ One module per source kind: text, html, jsonl (JSON and JSON Lines), feeds, time
 
 from __future__ import annotations
 
-import os
 import re
 import stat
 import sys
@@ -107,7 +106,7 @@ def _sniff(data: bytes, *, markup_only: bool = False) -> str:
     return "text"
 
 
-MAX_REJECTIONS_PER_INPUT = 100
+MAX_REJECTIONS_PER_INPUT = 20
 
 
 def _capped(source: str, items: Iterator[Item], limit: int = MAX_REJECTIONS_PER_INPUT) -> Iterator[Item]:

@@ -12,7 +12,7 @@ from lxml import etree
 
 from chorus.errors import InputError
 from chorus.models import RawDocument, Rejected
-from chorus.read.common import ENTITY_REASON, Origin, clean, date_from_struct, declares_entities, host_of, normalize_date, year_written
+from chorus.read.common import ENTITY_REASON, Origin, clean, date_from_struct, declares_entities, host_of, normalize_date, WRITTEN_YEAR, year_written
 from chorus.read.decode import decode_bytes
 
 NO_TEXT = "feed entry has no text"
@@ -23,7 +23,6 @@ _BLOCKS = frozenset(
 )
 _SKIP = frozenset({"script", "style", "noscript", "template", "head"})
 _SPACE = re.compile(r"[ \t\r\n\f]+")  # HTML whitespace; a no-break space is content
-_YEAR = re.compile(r"(?<![\d+:-])\d{4}(?!\d)")
 _ROOT_TAG = re.compile(r"<([A-Za-z_][\w.:-]*)")
 
 
@@ -130,7 +129,7 @@ def _entry_date(entry: feedparser.FeedParserDict) -> str | None:
 
 def _checked(written: str | None, parsed: object) -> str | None:
     found = date_from_struct(parsed)  # type: ignore[arg-type]
-    if found and written and _YEAR.search(written) and year_written(written, int(found[:4])):
+    if found and written and WRITTEN_YEAR.search(written) and year_written(written, int(found[:4])):
         return found
     return None
 
