@@ -68,6 +68,9 @@ def prepare(paths: Sequence[str], settings: Settings, stdin: BinaryIO | None = N
         if isinstance(item, Rejected):
             rejected.append(item)
             continue
+        if len(item.text) > settings.max_chars:
+            rejected.append(Rejected(item.source, too_long(len(item.text), settings.max_chars)))
+            continue
         article = clean(item)
         if isinstance(article, Rejected):
             rejected.append(article)
@@ -77,6 +80,13 @@ def prepare(paths: Sequence[str], settings: Settings, stdin: BinaryIO | None = N
             seen[article.content_hash] = article.source
             articles.append(article)
     return Prepared(articles, rejected, duplicates)
+
+
+def too_long(chars: int, limit: int) -> str:
+    return (
+        f"the text is {chars:,} characters long, over the {limit:,}-character limit for one article "
+        "(raise max_chars in chorus.toml or CHORUS_MAX_CHARS)"
+    )
 
 
 def annotate_all(articles: Iterable[Article], settings: Settings) -> Iterator[AnnotatedArticle]:
