@@ -1,7 +1,8 @@
 """How the cost of assigning one new article to a story grows with the stored articles.
 
     .venv/bin/python bench/scale.py [--sizes 10000,100000,1000000] [--dir DIR] [--timed 300]
-                                    [--warmup 50] [--seed 7] [--variant base,base+cache] [--no-write]
+                                    [--warmup 50] [--seed 7] [--variant base,base+cache]
+                                    [--baseline COMMIT] [--no-write]
 
 For each size N: build a store of N synthetic articles (``bench/synth.py``: sentences of
 the te3-silver wire articles recombined within subject groups, 2,000 articles a day,
@@ -16,7 +17,11 @@ separately, per article, on the same lead texts).
 
 ``--variant`` times the same assignments with changes not (yet) shipped: ``+cache`` a
 256 MB SQLite page cache, ``+merge0.62`` / ``+cap200`` other ``StoryOptions``; each
-variant works on its own copy of the store. Stores are kept in ``--dir`` when given
+variant works on its own copy of the store. ``--baseline COMMIT`` adds the variant
+*baseline*: the same assignments timed with chorus's code as of that commit (``git
+archive COMMIT src``, put first on the child's PYTHONPATH), in the same run, so that
+a change is measured against what it replaces on the same (noisy, shared) machine.
+Stores are kept in ``--dir`` when given
 (rebuilt only if missing), else in a temp dir; a store built by an older schema is
 migrated when its copy is opened, before the timing.
 """
@@ -29,6 +34,7 @@ import os
 import resource
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -126,7 +132,7 @@ def assign(n: int, db: Path, seed: int, data: Path, warmup: int, timed: int, var
             options = replace(options, merge=float(part[len("merge") :]))
         elif part.startswith("cap"):
             options = replace(options, candidates=int(part[len("cap") :]))
-    parts: dict[str, list[float]] = {"candidates": [], "key_df": [], "decide": [], "save": []}
+    parts: dict[str, list[float]] = {"candidates": [], "key_df": [], "decide": [], "save": [], "split": []}
     totals: list[float] = []
     added: list[float] = []
     cpus: list[float] = []  # CPU time: what the shared machine's load does not inflate
@@ -148,6 +154,7 @@ def assign(n: int, db: Path, seed: int, data: Path, warmup: int, timed: int, var
         store.key_df = _timed(store.key_df, parts["key_df"])  # type: ignore[method-assign]
         store.save_assignment = _timed(store.save_assignment, parts["save"])  # type: ignore[method-assign]
         pipeline.decide = _timed(pipeline.decide, parts["decide"])  # type: ignore[assignment]
+        pipeline.split_if_two = _timed(pipeline.split_if_two, parts["split"])  # type: ignore[assignment]
         for k, a in enumerate(new):
             vectors.next = a.vector
             t = time.perf_counter()
@@ -181,7 +188,8 @@ def assign(n: int, db: Path, seed: int, data: Path, warmup: int, timed: int, var
         "max": ms[-1],
         "cpu_p50": statistics.median(cpus) * 1000,
         "cpu_p95": sorted(cpus)[int(0.95 * (len(cpus) - 1))] * 1000,
-        "parts": {k: statistics.fmean(v) * 1000 for k, v in parts.items()},
+        # per assigned article (a split check runs only when an article joins a story of 4+)
+        "parts": {k: sum(v) * 1000 / len(ms) for k, v in parts.items()},
         "add_ms": statistics.fmean(added) * 1000,
         "candidates": statistics.fmean(n_candidates),
         "candidates_max": max(n_candidates),
@@ -197,8 +205,11 @@ def assign(n: int, db: Path, seed: int, data: Path, warmup: int, timed: int, var
 
 
 # -- driver --------------------------------------------------------------------
-def _child(args: list[str]) -> dict:
-    wall, rss, out = run_measured([sys.executable, __file__, *args])
+def _child(args: list[str], src: Path | None = None) -> dict:
+    env = None
+    if src is not None:  # another chorus source tree first on the path
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (str(src), os.environ.get("PYTHONPATH"))))}
+    wall, rss, out = run_measured([sys.executable, __file__, *args], env)
     result = json.loads(out.strip().splitlines()[-1])
     result["wall_s"], result["tree_rss_mb"] = wall, rss / 2**20
     return result
@@ -213,6 +224,7 @@ def main() -> None:
     ap.add_argument("--warmup", type=int, default=50)
     ap.add_argument("--timed", type=int, default=300)
     ap.add_argument("--variant", default="base", help="base, base+cache, base+merge0.62+cap200, ... (comma-separated)")
+    ap.add_argument("--baseline", metavar="COMMIT", help="also time chorus as of this commit (variant 'baseline')")
     ap.add_argument("--no-write", action="store_true", help="do not update docs/EVALUATION.md")
     args = ap.parse_args()
     if not args.data.is_dir():
@@ -226,6 +238,15 @@ def main() -> None:
     # the same either way, measured)
     for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(name, "1")
+    baseline = None
+    if args.baseline:
+        baseline = tempfile.TemporaryDirectory()
+        archive = subprocess.run(["git", "-C", str(Path(__file__).resolve().parents[1]), "archive", args.baseline, "src"],
+                                 check=True, capture_output=True).stdout  # fmt: skip
+        subprocess.run(["tar", "-x", "-C", baseline.name], input=archive, check=True)
+        args.baseline_commit = subprocess.run(["git", "rev-parse", "--short", args.baseline], check=True, capture_output=True,
+                                              text=True, cwd=Path(__file__).resolve().parents[1]).stdout.strip()  # fmt: skip
+        variants = ["baseline", *variants]
     tmp = None if args.dir else tempfile.TemporaryDirectory()
     directory = args.dir or Path(tmp.name)
     directory.mkdir(parents=True, exist_ok=True)
@@ -248,16 +269,18 @@ def main() -> None:
                 copy = directory / f"timed-{db.name}"
                 shutil.copyfile(db, copy)  # the timed assignments change the store
                 try:
+                    src = Path(baseline.name) / "src" if variant.startswith("baseline") else None
                     result = _child(["_assign", str(n), str(copy), str(args.seed), str(args.data),
-                                     str(args.warmup), str(args.timed), variant])  # fmt: skip
+                                     str(args.warmup), str(args.timed), variant], src)  # fmt: skip
                 finally:
                     for p in (copy, Path(f"{copy}-wal"), Path(f"{copy}-shm")):
                         p.unlink(missing_ok=True)
                 print(json.dumps(result), flush=True)
                 rows.append((meta, result))
     finally:
-        if tmp is not None:
-            tmp.cleanup()
+        for t in (tmp, baseline):
+            if t is not None:
+                t.cleanup()
     report = _report(rows, args)
     print(report)
     if not args.no_write and sizes == [10_000, 100_000, 1_000_000]:
@@ -266,12 +289,13 @@ def main() -> None:
 
 def _report(rows: list[tuple[dict, dict]], args: argparse.Namespace) -> str:
     command = ".venv/bin/python bench/scale.py" + (f" --variant {args.variant}" if args.variant != "base" else "")
+    command += f" --baseline {args.baseline}" if args.baseline else ""
     lines = [
         "### Story assignment cost against stored articles (bench/scale.py)\n",
         f"Command: `{command}`  (seed {args.seed}; {args.warmup} warm-up then {args.timed} timed assignments per store;"
         f" machine: {os.cpu_count()} cores, shared)\n",
         "| stored N | variant | stories | build s (CPU s) | DB GB | assign p50 ms | p95 ms | max ms | CPU p50 / p95 ms"
-        " | candidates (mean/max) | candidates / key_df / decide / save ms (mean) | peak RSS MB (of which stream)"
+        " | candidates (mean/max) | candidates / key_df / decide / save / split check ms (mean) | peak RSS MB (of which stream)"
         " | same story as generator | its story among candidates | with a merge |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
@@ -281,7 +305,7 @@ def _report(rows: list[tuple[dict, dict]], args: argparse.Namespace) -> str:
             f"| {meta['n']:,} | {r['variant']} | {meta['stories']:,} | {meta['wall_s']:.0f} ({meta['cpu_s']:.0f}) | {meta['bytes'] / 1e9:.2f} |"
             f" {r['p50']:.1f} | {r['p95']:.1f} | {r['max']:.0f} | {r['cpu_p50']:.1f} / {r['cpu_p95']:.1f} |"
             f" {r['candidates']:.0f} / {r['candidates_max']} |"
-            f" {p['candidates']:.1f} / {p['key_df']:.1f} / {p['decide']:.1f} / {p['save']:.1f} |"
+            f" {p['candidates']:.1f} / {p['key_df']:.1f} / {p['decide']:.1f} / {p['save']:.1f} / {p.get('split', float('nan')):.1f} |"
             f" {r['rss_mb']:.0f} ({r['rss_stream_mb']:.0f}) | {r['agreement']:.0%} | {r['recall']:.0%} | {r['merges']:.0%} |"
         )
     for variant in dict.fromkeys(r["variant"] for _, r in rows):
@@ -300,8 +324,11 @@ def _report(rows: list[tuple[dict, dict]], args: argparse.Namespace) -> str:
         f" have cosine {last['cosine']:.2f} with WordLlama's on the same text (renamed names are the difference)."
         " Build: one process, `Store.bulk_assign` in transactions of 20,000 articles, generating as it goes."
     )
-    if any("+" in r["variant"] for _, r in rows):
+    if any("+" in r["variant"] or r["variant"] == "baseline" for _, r in rows):
         lines.append(VARIANTS)
+    if args.baseline:
+        lines.append(f"*baseline* is chorus as of commit {args.baseline_commit} (`--baseline {args.baseline}`), timed on its own copy"
+                     " of the same stores in the same run.\n")  # fmt: skip
     return "\n".join(lines) + "\n"
 
 
