@@ -123,6 +123,43 @@ def test_a_story_found_to_be_two_is_split_in_the_store_and_recorded():
         assert ("sa1", "split") in kinds and (moved, "split_from") in kinds
 
 
+def test_a_merged_storys_names_lead_to_the_story_it_joined_counted_once_and_in_its_time_window():
+    from chorus.stories import Features as F
+
+    def place(store, story, aid, keys, day, merged=()):
+        f = F(aid, unit(1, 0.1 * len(aid), 0), frozenset(keys), day, f"title {aid}", True)
+        store_add_stub(store, aid)
+        created = story.n == 0
+        for other in merged:
+            story.absorb(other)
+        story.add(f)
+        store.save_assignment(f, story, created=created, score=1.0, merged=merged)
+
+    def candidates(store, keys, day):
+        return [s.id for s in store.candidate_stories(keys, day, 60, 10)]
+
+    def new(sid):
+        return StoryState(sid, "", np.zeros(3, dtype=np.float32), 0)
+
+    with open_store(":memory:") as store:
+        sa, sb, sd = new("sa"), new("sb"), new("sd")
+        place(store, sa, "a1", {"yarrow", "xenon"}, 100)
+        place(store, sb, "b1", {"yarrow", "zircon"}, 100)
+        place(store, sb, "b2", {"zircon", "quartz"}, 100)
+        place(store, sd, "d1", {"yarrow", "wolfram"}, 100)
+        place(store, sa, "c1", {"xenon"}, 100, merged=[sb])  # the bigger sb is folded into sa
+        assert store.get_story("sb").id == "sa"
+        # sb's names now lead to sa, never to sb
+        assert candidates(store, {"zircon", "quartz"}, 100) == ["sa"]
+        # "yarrow" was in both sa and sb: sa shares one name with this article, sd two
+        assert candidates(store, {"yarrow", "wolfram"}, 100) == ["sd", "sa"]
+        place(store, sa, "e1", {"xenon"}, 150)  # sa goes on; sd does not
+        assert candidates(store, {"zircon", "yarrow"}, 200) == ["sa"]  # window: day 140 on
+        store.delete_article("a1")  # sa's names are counted again from its articles
+        assert candidates(store, {"zircon", "yarrow", "xenon"}, 200) == ["sa"]
+        assert candidates(store, {"yarrow", "wolfram"}, 150) == ["sd", "sa"]  # "yarrow" now from b1 alone
+
+
 def store_add_stub(store, article_id):
     """A minimal stored article (the story tables reference articles)."""
     from chorus.models import AnnotatedArticle, Article, OffsetMap

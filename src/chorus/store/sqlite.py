@@ -250,14 +250,14 @@ MIGRATIONS: list[tuple[str, ...]] = [
         "CREATE TRIGGER story_totals_delete AFTER DELETE ON story_articles BEGIN"
         " UPDATE story_totals SET assigned = assigned - 1; END",
     ),
-    # v6: merges at scale (bench/scale.py): a merge moves the smaller story's name rows
-    # into the bigger one's (union by size), so a story of a thousand articles merged
-    # into a new small one keeps its rows where they are, filed under its old id; this
-    # table says which live story such a set of rows ("keyset") belongs to. A story
-    # absent from it files its rows under its own id.
+    # v6: merges at scale (bench/scale.py): a merge leaves the merged story's name rows
+    # where they are, filed under its old id (a "keyset"), and records here which live
+    # story they now belong to; a story's rows are those under its own id and under
+    # every keyset that names it. Moving them meant a delete and an insert in three
+    # name-ordered indexes per name: the slowest assignments at 1M articles.
     (
         "CREATE TABLE story_keysets (keyset TEXT PRIMARY KEY, story_id TEXT NOT NULL) WITHOUT ROWID",
-        "CREATE UNIQUE INDEX story_keysets_story ON story_keysets (story_id)",
+        "CREATE INDEX story_keysets_story ON story_keysets (story_id)",
     ),
 ]
 
@@ -431,8 +431,8 @@ class SQLiteStore(Store):
                     batch = keys[i : i + _BATCH]
                     marks = ", ".join("?" * len(batch))
                     for test, extra in arms:
-                        for sid, n in conn.execute(  # rows filed under another keyset count for its story
-                            "SELECT coalesce(ks.story_id, k.story_id), count(*) FROM story_keys k"
+                        for sid, n in conn.execute(  # a name filed under two of a story's keysets counts once
+                            "SELECT coalesce(ks.story_id, k.story_id), count(DISTINCT k.key) FROM story_keys k"
                             " LEFT JOIN story_keysets ks ON ks.keyset = k.story_id"
                             f" WHERE k.key IN ({marks}) AND {test} GROUP BY 1",
                             (*batch, *extra),
@@ -506,7 +506,7 @@ class SQLiteStore(Store):
             for other in merged:
                 conn.execute("UPDATE story_articles SET story_id = ? WHERE story_id = ?", (story.id, other.id))
                 conn.execute("UPDATE stories SET merged_into = ?, updated_at = ? WHERE id = ?", (story.id, now, other.id))
-                _merge_keysets(conn, story.id, other.id, story.last_day)
+                _merge_keysets(conn, story.id, other.id)
                 self._revision(conn, story.id, now, "merged", {"story": other.id, "articles": other.n, "title": other.title})
                 self._revision(conn, other.id, now, "merged_into", {"story": story.id})
             conn.execute(
@@ -517,16 +517,12 @@ class SQLiteStore(Store):
             )  # fmt: skip
             # only the article's own names are new rows; the story's other rows just
             # move their last day (one indexed UPDATE, not an upsert per name)
-            keyset = _keyset(conn, story.id)
             conn.executemany(
                 "INSERT INTO story_keys (story_id, key, last_day) VALUES (?, ?, ?)"
                 " ON CONFLICT (key, story_id) DO UPDATE SET last_day = excluded.last_day",
-                [(keyset, k, story.last_day) for k in sorted(features.keys)],
+                [(story.id, k, story.last_day) for k in sorted(features.keys)],
             )
-            conn.execute(
-                "UPDATE story_keys SET last_day = ? WHERE story_id = ? AND last_day IS NOT ?",
-                (story.last_day, keyset, story.last_day),
-            )
+            _move_last_day(conn, story.id, story.last_day)
             if not created:
                 self._revision(conn, story.id, now, "added", {"article": features.article_id, "score": round(score, 4)})
 
@@ -559,7 +555,7 @@ class SQLiteStore(Store):
                 (kept.title, int(kept.headline), kept.n, kept.vector_sum.astype(np.float32).tobytes(), json.dumps(dict(kept.keys)),
                  kept.first_day, kept.last_day, now, story_id),
             )  # fmt: skip
-            _drop_keyset(conn, story_id)
+            _drop_keysets(conn, story_id)
             for state in (kept, new):
                 conn.executemany(
                     "INSERT INTO story_keys (story_id, key, last_day) VALUES (?, ?, ?)",
@@ -873,7 +869,7 @@ class SQLiteStore(Store):
                     " updated_at = ? WHERE id = ?",
                     (vector_sum.astype(np.float32).tobytes(), json.dumps(dict(counts)), first, last, now, story_id),
                 )
-                _drop_keyset(conn, story_id)
+                _drop_keysets(conn, story_id)
                 conn.executemany(
                     "INSERT INTO story_keys (story_id, key, last_day) VALUES (?, ?, ?)",
                     [(story_id, k, last) for k in sorted(counts)],
@@ -936,36 +932,31 @@ def _fts_query(text: str) -> str | None:
 
 
 # -- stories: where a story's name rows are filed (schema v6) ----------------------
-def _keyset(conn: sqlite3.Connection, story_id: str) -> str:
-    """The id a live story's story_keys rows are filed under."""
-    row = conn.execute("SELECT keyset FROM story_keysets WHERE story_id = ?", (story_id,)).fetchone()
-    return row[0] if row else story_id
+# a story's own id and the ids of the stories merged into it (two parameters: its id twice)
+_KEYSETS = "(SELECT ? UNION ALL SELECT keyset FROM story_keysets WHERE story_id = ?)"
 
 
-def _drop_keyset(conn: sqlite3.Connection, story_id: str) -> None:
-    """Delete a story's name rows wherever they are filed (they are written again
-    under its own id)."""
-    conn.execute("DELETE FROM story_keys WHERE story_id = ?", (_keyset(conn, story_id),))
+def _drop_keysets(conn: sqlite3.Connection, story_id: str) -> None:
+    """Delete a story's name rows wherever they are filed (to be written again under
+    its own id)."""
+    conn.execute(f"DELETE FROM story_keys WHERE story_id IN {_KEYSETS}", (story_id, story_id))
     conn.execute("DELETE FROM story_keysets WHERE story_id = ?", (story_id,))
 
 
-def _merge_keysets(conn: sqlite3.Connection, into: str, other: str, last_day: int | None) -> None:
-    """``other``'s names become ``into``'s: the smaller set of rows moves into the
-    bigger (through the story_id index), which ``into`` then owns. Moving a big story's
-    rows meant a delete and an insert in three name-ordered indexes per name, the
-    slowest assignments at 1M articles (bench/scale.py)."""
-    mine, theirs = _keyset(conn, into), _keyset(conn, other)
-    size = {ks: conn.execute("SELECT count(*) FROM story_keys WHERE story_id = ?", (ks,)).fetchone()[0] for ks in (mine, theirs)}
-    small, big = (mine, theirs) if size[theirs] > size[mine] else (theirs, mine)
+def _merge_keysets(conn: sqlite3.Connection, into: str, other: str) -> None:
+    """``other``'s name rows become ``into``'s where they lie (their last day is
+    brought in step by :func:`_move_last_day`, as for any growing story)."""
+    conn.execute("UPDATE story_keysets SET story_id = ? WHERE story_id = ?", (into, other))
+    conn.execute("INSERT INTO story_keysets (keyset, story_id) VALUES (?, ?)", (other, into))
+
+
+def _move_last_day(conn: sqlite3.Connection, story_id: str, last_day: int | None) -> None:
+    """Every name row of a story carries its last day (the time window is an index
+    range per name)."""
     conn.execute(
-        "INSERT INTO story_keys (story_id, key, last_day) SELECT ?, key, ? FROM story_keys WHERE story_id = ?"
-        " ON CONFLICT (key, story_id) DO UPDATE SET last_day = excluded.last_day",
-        (big, last_day, small),
+        f"UPDATE story_keys SET last_day = ? WHERE story_id IN {_KEYSETS} AND last_day IS NOT ?",
+        (last_day, story_id, story_id, last_day),
     )
-    conn.execute("DELETE FROM story_keys WHERE story_id = ?", (small,))
-    conn.execute("DELETE FROM story_keysets WHERE story_id IN (?, ?)", (into, other))
-    if big != into:
-        conn.execute("INSERT INTO story_keysets (keyset, story_id) VALUES (?, ?)", (big, into))
 
 
 def _state(row: Sequence) -> StoryState:
@@ -1156,12 +1147,14 @@ def _bulk_batch(
         [(s.id, s.title, int(s.headline), s.n, s.vector_sum.astype(np.float32).tobytes(), json.dumps(dict(s.keys)),
           s.first_day, s.last_day, now, now) for s in grown.values()],
     )  # fmt: skip
-    keysets = {s.id: _keyset(conn, s.id) for s in grown.values()}
     conn.executemany(
         "INSERT INTO story_keys (story_id, key, last_day) VALUES (?, ?, ?)"
         " ON CONFLICT (key, story_id) DO UPDATE SET last_day = excluded.last_day",
-        [(keysets[s.id], k, s.last_day) for s in grown.values() for k in sorted(s.keys)],
+        [(s.id, k, s.last_day) for s in grown.values() for k in sorted(s.keys)],
     )
+    for s in grown.values():  # a story grown here after earlier merges: its other keysets too
+        if conn.execute("SELECT 1 FROM story_keysets WHERE story_id = ?", (s.id,)).fetchone():
+            _move_last_day(conn, s.id, s.last_day)
     conn.executemany(
         "INSERT INTO story_articles (article_id, story_id, score, vector, keys, day, assigned_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
         placed,
