@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from collections import Counter
+from collections import Counter, OrderedDict
 
 import numpy as np
 from collections.abc import Iterable, Iterator, Sequence
@@ -286,6 +286,9 @@ class SQLiteStore(Store):
 
     def __init__(self, path: str) -> None:
         self.path = path
+        # story id -> ((n_articles, updated_at) when read, its members): see story_members
+        self._members: OrderedDict[str, tuple[tuple[int, str], list[Features]]] = OrderedDict()
+        self._members_n = 0
         self._conn: sqlite3.Connection | None = _connect(path)
         try:
             with _open_errors(path):
@@ -422,25 +425,36 @@ class SQLiteStore(Store):
         keys = sorted(set(keys))
         with self._errors("finding candidate stories"):
             conn = self._connection()
-            shared: dict[str, int] = {}
+            ids: list[str] = []
             if keys:
                 # two index ranges per name (dated in the window, undated) rather than
-                # one OR that scans every story that ever had a common name
+                # one OR that scans every story that ever had a common name; a name
+                # filed under two of a story's keysets (see v6) counts once
                 arms = [("1", ())] if day is None else [("k.last_day >= ?", (day - window_days,)), ("k.last_day IS NULL", ())]
-                for i in range(0, len(keys), _BATCH):
-                    batch = keys[i : i + _BATCH]
-                    marks = ", ".join("?" * len(batch))
-                    for test, extra in arms:
-                        for sid, n in conn.execute(  # a name filed under two of a story's keysets counts once
-                            "SELECT coalesce(ks.story_id, k.story_id), count(DISTINCT k.key) FROM story_keys k"
-                            " LEFT JOIN story_keysets ks ON ks.keyset = k.story_id"
-                            f" WHERE k.key IN ({marks}) AND {test} GROUP BY 1",
-                            (*batch, *extra),
-                        ):
-                            shared[sid] = shared.get(sid, 0) + n
-            if shared:
-                ids = sorted(shared, key=lambda sid: (-shared[sid], sid))[:limit]
-            else:  # an article with no names: the most recent stories of its days
+                named = (
+                    "SELECT coalesce(ks.story_id, k.story_id) AS sid, k.key AS key FROM story_keys k"
+                    " LEFT JOIN story_keysets ks ON ks.keyset = k.story_id WHERE k.key IN ({marks}) AND {test}"
+                )
+                if len(keys) * len(arms) <= _BATCH:  # the usual case: SQLite ranks, only the top `limit` come back
+                    marks = ", ".join("?" * len(keys))
+                    union = " UNION ALL ".join(named.format(marks=marks, test=test) for test, _ in arms)
+                    ids = [r[0] for r in conn.execute(
+                        f"SELECT sid FROM ({union}) GROUP BY sid ORDER BY count(DISTINCT key) DESC, sid LIMIT ?",
+                        (*(p for _, extra in arms for p in (*keys, *extra)), limit),
+                    )]  # fmt: skip
+                else:
+                    shared: dict[str, int] = {}
+                    for i in range(0, len(keys), _BATCH):
+                        batch = keys[i : i + _BATCH]
+                        for test, extra in arms:
+                            for sid, n in conn.execute(
+                                f"SELECT sid, count(DISTINCT key) FROM ({named.format(marks=', '.join('?' * len(batch)), test=test)})"
+                                " GROUP BY sid",
+                                (*batch, *extra),
+                            ):
+                                shared[sid] = shared.get(sid, 0) + n
+                    ids = sorted(shared, key=lambda sid: (-shared[sid], sid))[:limit]
+            if not ids:  # an article with no (known) names: the most recent stories of its days
                 ids = [
                     r[0]
                     for r in conn.execute(
@@ -486,7 +500,13 @@ class SQLiteStore(Store):
     ) -> None:
         now = _utc_now()
         merged = list(merged)
+        members = None
         with self._errors(f"assigning article {features.article_id}"), self._transaction() as conn:
+            if created or story.id in self._members:  # keep the story's cached members in step
+                members = self._grown_members(conn, features, [] if created else [story.id, *(o.id for o in merged)])
+            for other in merged:  # merged away: never asked for again
+                if (entry := self._members.pop(other.id, None)) is not None:
+                    self._members_n -= len(entry[1])
             if created:
                 conn.execute(
                     "INSERT INTO stories (id, title, n_articles, vector_sum, keys, first_day, last_day, created_at, updated_at)"
@@ -525,18 +545,62 @@ class SQLiteStore(Store):
             _move_last_day(conn, story.id, story.last_day)
             if not created:
                 self._revision(conn, story.id, now, "added", {"article": features.article_id, "score": round(score, 4)})
+        if members is not None:
+            self._cache_members(story.id, (story.n, now), members)
 
     def story_members(self, story_id: str) -> list[Features]:
+        # The split check reads every member of a story each time one joins it: for a
+        # story of a thousand articles, two thousand scattered rows (the costliest read
+        # at 1M articles, bench/scale.py). So a story's members are kept once read, and
+        # grown by save_assignment, as long as the story's (n_articles, updated_at) --
+        # which every writer of its membership changes, in any process -- still match.
         with self._errors(f"reading story {story_id}"):
-            rows = self._connection().execute(
+            conn = self._connection()
+            cached = self._current_members(conn, story_id)
+            if cached is not None:
+                self._cache_members(story_id, *cached)
+                return list(cached[1])
+            stamp = conn.execute("SELECT n_articles, updated_at FROM stories WHERE id = ?", (story_id,)).fetchone()
+            rows = conn.execute(
                 "SELECT sa.article_id, sa.vector, sa.keys, sa.day, a.title, a.title_source FROM story_articles sa"
                 " JOIN articles a ON a.id = sa.article_id WHERE sa.story_id = ? ORDER BY coalesce(sa.day, 1e9), sa.article_id",
                 (story_id,),
             ).fetchall()
-        return [
+        members = [
             Features(r[0], np.frombuffer(r[1], dtype=np.float32).copy(), frozenset(json.loads(r[2])), r[3], r[4], r[5] != "first-sentence")
             for r in rows
         ]
+        if stamp is not None:
+            self._cache_members(story_id, tuple(stamp), members)
+        return list(members)
+
+    _MEMBERS_CACHED = 50_000  # members kept in all (about 1.5 KB each), least recently used stories go first
+
+    def _current_members(self, conn: sqlite3.Connection, story_id: str) -> tuple[tuple[int, str], list[Features]] | None:
+        """The cached members of a story if nothing has changed it since (taken out of the cache)."""
+        entry = self._members.pop(story_id, None)
+        if entry is None:
+            return None
+        self._members_n -= len(entry[1])
+        row = conn.execute("SELECT n_articles, updated_at FROM stories WHERE id = ?", (story_id,)).fetchone()
+        return entry if row is not None and tuple(row) == entry[0] else None
+
+    def _cache_members(self, story_id: str, stamp: tuple[int, str], members: list[Features]) -> None:
+        self._members[story_id] = (stamp, members)
+        self._members_n += len(members)
+        while self._members_n > self._MEMBERS_CACHED and self._members:
+            self._members_n -= len(self._members.popitem(last=False)[1][1])
+
+    def _grown_members(self, conn: sqlite3.Connection, f: Features, stories: list[str]) -> list[Features] | None:
+        """The members ``stories`` will have as one story with ``f`` added (what
+        story_members would read after the save), or None unless all are cached and current."""
+        parts = [self._current_members(conn, sid) for sid in stories]
+        row = conn.execute("SELECT title, title_source FROM articles WHERE id = ?", (f.article_id,)).fetchone()
+        if row is None or any(p is None for p in parts):
+            return None
+        member = Features(f.article_id, f.vector.astype(np.float32), frozenset(f.keys), f.day, row[0], row[1] != "first-sentence")
+        # story_members' order: ORDER BY coalesce(day, 1e9), article_id
+        return sorted([*(m for p in parts for m in p[1]), member], key=lambda m: (1e9 if m.day is None else m.day, m.article_id))
 
     def split_story(self, story_id: str, kept: StoryState, new: StoryState, moved: Iterable[str], similarity: float) -> None:
         now = _utc_now()
