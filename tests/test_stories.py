@@ -160,6 +160,42 @@ def test_a_merged_storys_names_lead_to_the_story_it_joined_counted_once_and_in_i
         assert candidates(store, {"yarrow", "wolfram"}, 150) == ["sd", "sa"]  # "yarrow" now from b1 alone
 
 
+def test_a_storys_members_are_current_after_merges_and_after_another_process_writes(tmp_path):
+    from chorus.stories import Features as F
+
+    def place(store, story, aid, day, merged=()):
+        f = F(aid, unit(1, 0.01 * int(aid[1:]), 0.5), frozenset({aid}), day, f"title {aid}", True)
+        store_add_stub(store, aid)
+        created = story.n == 0
+        for other in merged:
+            story.absorb(other)
+        story.add(f)
+        store.save_assignment(f, story, created=created, score=1.0, merged=merged)
+
+    def ids(members):
+        return [m.article_id for m in members]
+
+    db = str(tmp_path / "chorus.db")
+    with open_store(db) as one, open_store(db) as two:
+        sa, sb = StoryState("sa", "", np.zeros(3, dtype=np.float32), 0), StoryState("sb", "", np.zeros(3, dtype=np.float32), 0)
+        place(one, sa, "a3", 12)
+        place(one, sa, "a1", 10)
+        place(one, sb, "a2", 11)
+        place(one, sb, "a9", None)  # undated: last
+        assert ids(one.story_members("sa")) == ["a1", "a3"]
+        place(one, sa, "a4", 10, merged=[sb])
+        assert ids(one.story_members("sa")) == ["a1", "a4", "a2", "a3", "a9"]  # by day, then id
+        # another chorus on the same file adds to the story: the first one sees it
+        place(two, sa, "a5", 11)
+        got = one.story_members("sa")
+        assert ids(got) == ["a1", "a4", "a2", "a5", "a3", "a9"]
+        with open_store(db) as fresh:  # what a new process reads, field by field
+            want = fresh.story_members("sa")
+        assert [(m.article_id, m.vector.tobytes(), m.keys, m.day, m.title, m.headline) for m in got] == [
+            (m.article_id, m.vector.tobytes(), m.keys, m.day, m.title, m.headline) for m in want
+        ]
+
+
 def store_add_stub(store, article_id):
     """A minimal stored article (the story tables reference articles)."""
     from chorus.models import AnnotatedArticle, Article, OffsetMap

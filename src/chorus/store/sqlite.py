@@ -502,11 +502,9 @@ class SQLiteStore(Store):
         merged = list(merged)
         members = None
         with self._errors(f"assigning article {features.article_id}"), self._transaction() as conn:
-            if created or story.id in self._members:  # keep the story's cached members in step
-                members = self._grown_members(conn, features, [] if created else [story.id, *(o.id for o in merged)])
-            for other in merged:  # merged away: never asked for again
-                if (entry := self._members.pop(other.id, None)) is not None:
-                    self._members_n -= len(entry[1])
+            # the story's members as the split check will ask for them next (read here,
+            # before a merge moves them, only for stories not already kept)
+            members = self._grown_members(conn, features, [] if created else [story.id, *(o.id for o in merged)])
             if created:
                 conn.execute(
                     "INSERT INTO stories (id, title, n_articles, vector_sum, keys, first_day, last_day, created_at, updated_at)"
@@ -561,15 +559,7 @@ class SQLiteStore(Store):
                 self._cache_members(story_id, *cached)
                 return list(cached[1])
             stamp = conn.execute("SELECT n_articles, updated_at FROM stories WHERE id = ?", (story_id,)).fetchone()
-            rows = conn.execute(
-                "SELECT sa.article_id, sa.vector, sa.keys, sa.day, a.title, a.title_source FROM story_articles sa"
-                " JOIN articles a ON a.id = sa.article_id WHERE sa.story_id = ? ORDER BY coalesce(sa.day, 1e9), sa.article_id",
-                (story_id,),
-            ).fetchall()
-        members = [
-            Features(r[0], np.frombuffer(r[1], dtype=np.float32).copy(), frozenset(json.loads(r[2])), r[3], r[4], r[5] != "first-sentence")
-            for r in rows
-        ]
+            members = self._read_members(conn, story_id)
         if stamp is not None:
             self._cache_members(story_id, tuple(stamp), members)
         return list(members)
@@ -592,15 +582,27 @@ class SQLiteStore(Store):
             self._members_n -= len(self._members.popitem(last=False)[1][1])
 
     def _grown_members(self, conn: sqlite3.Connection, f: Features, stories: list[str]) -> list[Features] | None:
-        """The members ``stories`` will have as one story with ``f`` added (what
-        story_members would read after the save), or None unless all are cached and current."""
-        parts = [self._current_members(conn, sid) for sid in stories]
+        """The members ``stories`` will have as one story with ``f`` added: what
+        story_members would read after the save (None if the article is not stored)."""
+        parts = [entry[1] if (entry := self._current_members(conn, sid)) is not None else self._read_members(conn, sid) for sid in stories]
         row = conn.execute("SELECT title, title_source FROM articles WHERE id = ?", (f.article_id,)).fetchone()
-        if row is None or any(p is None for p in parts):
+        if row is None:
             return None
         member = Features(f.article_id, f.vector.astype(np.float32), frozenset(f.keys), f.day, row[0], row[1] != "first-sentence")
         # story_members' order: ORDER BY coalesce(day, 1e9), article_id
-        return sorted([*(m for p in parts for m in p[1]), member], key=lambda m: (1e9 if m.day is None else m.day, m.article_id))
+        return sorted([*(m for p in parts for m in p), member], key=lambda m: (1e9 if m.day is None else m.day, m.article_id))
+
+    @staticmethod
+    def _read_members(conn: sqlite3.Connection, story_id: str) -> list[Features]:
+        rows = conn.execute(
+            "SELECT sa.article_id, sa.vector, sa.keys, sa.day, a.title, a.title_source FROM story_articles sa"
+            " JOIN articles a ON a.id = sa.article_id WHERE sa.story_id = ? ORDER BY coalesce(sa.day, 1e9), sa.article_id",
+            (story_id,),
+        ).fetchall()
+        return [
+            Features(r[0], np.frombuffer(r[1], dtype=np.float32).copy(), frozenset(json.loads(r[2])), r[3], r[4], r[5] != "first-sentence")
+            for r in rows
+        ]
 
     def split_story(self, story_id: str, kept: StoryState, new: StoryState, moved: Iterable[str], similarity: float) -> None:
         now = _utc_now()
