@@ -33,6 +33,7 @@ import json
 import os
 import resource
 import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -262,6 +263,8 @@ def main() -> None:
                 meta = _child(["_build", str(n), str(db), str(args.seed), str(args.data)])
                 meta_path.write_text(json.dumps(meta))
             meta = json.loads(meta_path.read_text())
+            with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:  # built by an older schema 4? (see _report)
+                meta["outlets"] = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'story_outlets'").fetchone() is not None
             print(f"N={n:,}: {meta['stories']:,} stories over {meta['days']} days, built in {meta['wall_s']:.0f} s", flush=True)
             if "cpu_s" not in meta:  # stores built before the CPU time was recorded
                 meta["cpu_s"] = float("nan")
@@ -324,16 +327,44 @@ def _report(rows: list[tuple[dict, dict]], args: argparse.Namespace) -> str:
         f" have cosine {last['cosine']:.2f} with WordLlama's on the same text (renamed names are the difference)."
         " Build: one process, `Store.bulk_assign` in transactions of 20,000 articles, generating as it goes."
     )
+    old = [f"{m['n']:,}" for m, r in rows if not m.get("outlets", True) and r["variant"] == rows[0][1]["variant"]]
+    if old:
+        lines.append(
+            f"\nThe {', '.join(old)} store{'s were' if len(old) > 1 else ' was'} built by an earlier schema 4, without the web"
+            " app's `story_outlets` table and listing indexes (their triggers and index entries are not paid on its writes);"
+            " a rebuild takes about 25 minutes at 1M."
+        )
     if any("+" in r["variant"] or r["variant"] == "baseline" for _, r in rows):
         lines.append(VARIANTS)
     if args.baseline:
         lines.append(f"*baseline* is chorus as of commit {args.baseline_commit} (`--baseline {args.baseline}`), timed on its own copy"
                      " of the same stores in the same run.\n")  # fmt: skip
+    base = [r for m, r in rows if r["variant"] == "base" and m["n"] == 1_000_000]
+    if base:
+        lines.append(HISTORY.format(p95=base[0]["p95"], cpu=base[0]["cpu_p95"]))
     return "\n".join(lines) + "\n"
 
 
+HISTORY = """
+History of the 1M-article p95 on this stream: 3.5 s as first shipped (schema v4) →
+274 ms with schema v5 (an index range per name for the time window, one query for all
+candidate states, kept totals, merges through an index) → 77 ms with merges limited to
+near-identical stories (`merge` 0.62 → 0.9) → 66 ms with at most 50 candidates (200 → 50)
+→ {p95:.0f} ms (CPU {cpu:.0f} ms) with schema v6, *base* above: a merge leaves the merged
+story's name rows where they are (`story_keysets` says whose they are) instead of moving
+each through three name-ordered indexes; the split check's members are kept once read
+(checked against the story's `n_articles`, `updated_at`) instead of read again on every
+article; candidates are ranked by SQLite, only the top 50 coming back. Decisions are
+the same article for article (same story, same merges; compared on the 1M stream).
+Ranking candidates by the idf weight of shared names instead of their count, and a
+256 MB page cache, did not help. What is left in the slowest 5%: the merges' moves of
+`story_articles` rows and the WAL checkpoints they bring on (`COMMIT`), and the split
+check's two-means over a big story's members (`propose_split`, O(n²) at n ≈ 1,000).
+"""
+
+
 VARIANTS = """
-*base* is chorus as shipped (store schema v5, `StoryOptions()`); *+cache* sets the
+*base* is chorus as shipped (store schema v6, `StoryOptions()`); *+cache* sets the
 assigning connection's page cache to 256 MB (`PRAGMA cache_size`; SQLite's default is
 2 MB, so at 1M every query walks B-tree pages through the OS page cache); *+mergeX* and
 *+capN* set `StoryOptions.merge` and `.candidates`.
