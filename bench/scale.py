@@ -201,6 +201,7 @@ def assign(n: int, db: Path, seed: int, data: Path, warmup: int, timed: int, var
         "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "rss_stream_mb": rss_stream / 2**20,
         "embed_ms": embed_ms,
+        "load": os.getloadavg()[0],  # the shared machine's 1-minute load average when the timing ended
         "cosine": cosine,
     }
     print(json.dumps(out))
@@ -300,8 +301,8 @@ def _report(rows: list[tuple[dict, dict]], args: argparse.Namespace) -> str:
         f" machine: {os.cpu_count()} cores, shared)\n",
         "| stored N | variant | stories | build s (CPU s) | DB GB | assign p50 ms | p95 ms | max ms | CPU p50 / p95 ms"
         " | candidates (mean/max) | candidates / key_df / decide / save / split check ms (mean) | peak RSS MB (of which stream)"
-        " | same story as generator | its story among candidates | with a merge |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        " | same story as generator | its story among candidates | with a merge | load avg |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for meta, r in rows:
         p = r["parts"]
@@ -311,6 +312,7 @@ def _report(rows: list[tuple[dict, dict]], args: argparse.Namespace) -> str:
             f" {r['candidates']:.0f} / {r['candidates_max']} |"
             f" {p['candidates']:.1f} / {p['key_df']:.1f} / {p['decide']:.1f} / {p['save']:.1f} / {p.get('split', float('nan')):.1f} |"
             f" {r['rss_mb']:.0f} ({r['rss_stream_mb']:.0f}) | {r['agreement']:.0%} | {r['recall']:.0%} | {r['merges']:.0%} |"
+            f" {r.get('load', float('nan')):.1f} |"
         )
     for variant in dict.fromkeys(r["variant"] for _, r in rows):
         runs = [(m, r) for m, r in rows if r["variant"] == variant]
@@ -323,7 +325,9 @@ def _report(rows: list[tuple[dict, dict]], args: argparse.Namespace) -> str:
             )
     last = rows[-1][1]
     lines.append(
-        f"\nTargets at 1M: p95 < {TARGET_P95_MS:.0f} ms, RSS < {TARGET_RSS_GB:.0f} GB. Left out of the timing: the"
+        "\nWall times depend on the shared machine's load (last column: its 1-minute load average on 2 cores as each timing"
+        " ended); CPU times much less, so compare variants by those when the load differs between rows."
+        f"\n\nTargets at 1M: p95 < {TARGET_P95_MS:.0f} ms, RSS < {TARGET_RSS_GB:.0f} GB. Left out of the timing: the"
         f" WordLlama embedding of the lead text, {last['embed_ms']:.2f} ms an article in batch; the stream's vectors"
         f" have cosine {last['cosine']:.2f} with WordLlama's on the same text (renamed names are the difference)."
         " Build: one process, `Store.bulk_assign` in transactions of 20,000 articles, generating as it goes."

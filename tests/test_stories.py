@@ -196,6 +196,22 @@ def test_a_storys_members_are_current_after_merges_and_after_another_process_wri
         ]
 
 
+def test_an_article_with_hundreds_of_names_ranks_candidates_as_one_with_few():
+    from chorus.stories import Features as F
+
+    with open_store(":memory:") as store:
+        many = [f"name {i:03d}" for i in range(400)]  # more than one query's worth of names
+        for sid, keys in (("sa", many[:3]), ("sb", many[100:110]), ("sc", many[:2] + ["elsewhere"])):
+            story = StoryState(sid, "", np.zeros(3, dtype=np.float32), 0)
+            f = F(f"{sid}-1", unit(1, 0, 0), frozenset(keys), 10, "t", True)
+            store_add_stub(store, f.article_id)
+            story.add(f)
+            store.save_assignment(f, story, created=True, score=1.0)
+        ranked = [s.id for s in store.candidate_stories(many, 10, 60, 10)]
+        few = [s.id for s in store.candidate_stories(many[:3] + many[100:110], 10, 60, 10)]
+        assert ranked == few == ["sb", "sa", "sc"]  # by shared names: 10, 3, 2
+
+
 def store_add_stub(store, article_id):
     """A minimal stored article (the story tables reference articles)."""
     from chorus.models import AnnotatedArticle, Article, OffsetMap
