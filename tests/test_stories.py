@@ -222,3 +222,40 @@ def store_add_stub(store, article_id):
         title_source="metadata", source_text=text, text=text, offsets=OffsetMap(((0, 0, len(text)),)),
     )  # fmt: skip
     store.add(AnnotatedArticle(article, (), ()))
+
+
+# invented reports: one quake, a rewrite of it, and another quake of the same kind
+QUAKE = ("Magnitude 6.1 quake shakes Varnholm coast",
+         "A magnitude 6.1 earthquake struck off the Varnholm coast on Tuesday, killing 12 people in the fishing town of Ostrel.")
+QUAKE_REWRITE = ("Deadly quake hits Ostrel",
+                 "Twelve people died in Ostrel when a 6.1-magnitude earthquake hit the Varnholm coast on Tuesday, officials said.")
+OTHER_QUAKE = ("Earthquake rattles Kessin valley",
+               "An earthquake of magnitude 5.4 struck the Kessin valley on Tuesday, damaging homes in the village of Brudow.")
+
+
+def test_words_tell_two_quakes_apart_where_a_rewrite_stays_close():
+    from chorus.stories import lexical_vector
+
+    a, rewrite, other = (lexical_vector(title, body) for title, body in (QUAKE, QUAKE_REWRITE, OTHER_QUAKE))
+    assert float(a @ rewrite) > 2 * float(a @ other)
+    assert lexical_vector("", "") @ a == 0.0  # no words: no pull towards anything
+
+
+def test_lead_years_are_scored_but_never_used_to_find_candidates():
+    from chorus.stories import candidate_keys, year_keys
+
+    years = year_keys("Floods of 2008 and 1997 along the Kessin; 12,000 people moved")
+    assert years == {"year:2008", "year:1997"}
+    assert candidate_keys(frozenset({"kessin", *years})) == ["kessin"]
+
+
+def test_a_story_stored_with_embedding_only_vectors_still_takes_new_articles():
+    """A store written before articles carried words holds shorter vectors; a new
+    article is compared on the part both have, and joins without error."""
+    from chorus.stories import article_vector, lexical_vector
+
+    old = StoryState("so", "Old", unit(1, 0.2, 0), 1)
+    new = Features("n", article_vector(unit(1, 0.2, 0), lexical_vector(*QUAKE)), frozenset(), None)
+    assert fit(new, old, {}, StoryOptions(text_weight=1.0)) > 0.4
+    old.add(new)
+    assert old.n == 2 and old.vector_sum.shape == new.vector.shape

@@ -36,15 +36,20 @@ from chorus.store.base import NewNotification
 from chorus.stories import (
     Decision,
     Features,
+    LEXICAL_LEAD_SENTENCES,
     Split,
     StoryOptions,
     StoryState,
+    article_vector,
+    candidate_keys,
     day_number,
     decide,
     idf,
     lead_text,
+    lexical_vector,
     new_story_id,
     propose_split,
+    year_keys,
 )
 
 
@@ -348,20 +353,13 @@ def assign_stories(docs: Sequence[AnnotatedArticle], store: Store, settings: Set
         [lead_text(d.article.title, [d.sentence_text(s) for s in d.sentences]) for d in todo]
     )
     decisions = []
-    for doc, vector in zip(todo, vectors):
-        f = Features(
-            doc.id,
-            vector,
-            frozenset(entity_keys(doc)),
-            day_number(doc.article.published),
-            doc.article.title,
-            headline=doc.article.title_source != "first-sentence",
-        )
-        candidates = store.candidate_stories(f.keys, f.day, options.window_days, options.candidates)
+    for doc, embedding in zip(todo, vectors):
+        f = story_features(doc, embedding)
+        candidates = store.candidate_stories(candidate_keys(f.keys), f.day, options.window_days, options.candidates)
         df, total = store.key_df(f.keys)
         decision = decide(f, candidates, idf(f.keys, df, total), options)
         if decision.story is None:
-            story = StoryState(new_story_id(doc.id), "", np.zeros_like(vector), 0)
+            story = StoryState(new_story_id(doc.id), "", np.zeros_like(f.vector), 0)
         else:
             story = next(c for c in candidates if c.id == decision.story)
         merged = [c for c in candidates if c.id in decision.merge]
@@ -373,6 +371,20 @@ def assign_stories(docs: Sequence[AnnotatedArticle], store: Store, settings: Set
         if decision.story is not None and story.n >= SPLIT_CHECK_MIN:
             split_if_two(store, story, options)
     return decisions
+
+
+def story_features(doc: AnnotatedArticle, embedding: np.ndarray) -> Features:
+    """What story assignment knows of an article: its lead embedding beside its hashed
+    words, its names and the years its lead names, its publication day."""
+    lead = "\n".join([doc.article.title, *(doc.sentence_text(s) for s in doc.sentences[:LEXICAL_LEAD_SENTENCES])])
+    return Features(
+        doc.id,
+        article_vector(embedding, lexical_vector(lead, doc.article.text)),
+        frozenset(entity_keys(doc)) | year_keys(lead),
+        day_number(doc.article.published),
+        doc.article.title,
+        headline=doc.article.title_source != "first-sentence",
+    )
 
 
 SPLIT_CHECK_MIN = 4  # a story is re-checked for being two stories once it has this many articles
