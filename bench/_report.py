@@ -44,16 +44,16 @@ def run_measured(cmd: list[str], env: dict | None = None) -> tuple[float, int, s
     return time.perf_counter() - start, peak, out
 
 
-def write_block(name: str, markdown: str) -> None:
-    """Replace the block between <!-- bench:NAME --> and <!-- /bench:NAME -->."""
+def write_block(name: str, markdown: str, doc: Path = EVALUATION) -> None:
+    """Replace the block between <!-- bench:NAME --> and <!-- /bench:NAME --> of ``doc``."""
     begin, end = f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"
-    text = EVALUATION.read_text(encoding="utf-8") if EVALUATION.exists() else "# Evaluation\n"
+    text = doc.read_text(encoding="utf-8") if doc.exists() else f"# {doc.stem.title()}\n"
     block = f"{begin}\n{markdown.rstrip()}\n{end}"
     if begin in text and end in text:
         head, rest = text.split(begin, 1)
         text = head + block + rest.split(end, 1)[1]
     else:
         text = text.rstrip() + "\n\n" + block + "\n"
-    tmp = EVALUATION.with_suffix(".tmp")
+    tmp = doc.with_suffix(".tmp")
     tmp.write_text(text, encoding="utf-8")
-    tmp.replace(EVALUATION)
+    tmp.replace(doc)

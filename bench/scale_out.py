@@ -9,7 +9,8 @@ Input: the first N te3-silver wire articles (AFP/APW, TimeML), read by chorus's
 reader outside the timing and written as one JSON Lines file, so the Ray engine
 splits it by line ranges as it would a large dump.
 
-* single process: `chorus ingest FILE.jsonl --workers 1 --db <temp>`, timed as a whole process;
+* single process: `chorus ingest FILE.jsonl --workers 1 --no-snapshots --db <temp>`, timed
+  as a whole process (both sides load in bulk: no per-story snapshots);
 * Ray, N workers: the Ray engine into a SQLite store (the same code as
   `chorus ingest --engine ray --workers N`), in a fresh process with a fresh local
   Ray; timed as a whole process and from the moment Ray is up (the run itself: model
@@ -42,7 +43,7 @@ t0 = time.perf_counter()
 start_ray(None, workers)
 t1 = time.perf_counter()
 with open_store(db) as store:
-    report = ingest_ray([path], Settings(workers=workers), store=store, split_bytes=256 * 1024)
+    report = ingest_ray([path], Settings(workers=workers, snapshots=0), store=store, split_bytes=256 * 1024)
 t2 = time.perf_counter()
 print(json.dumps({"n": len(report.added), "init": t1 - t0, "run": t2 - t1, "assigned": report.assigned,
                   "steady": report.last_at - report.first_at, "first_n": report.first_n, "first": report.first_at - t1,
@@ -93,7 +94,7 @@ def stages(path: Path, tmp: Path, sizes: dict) -> list[tuple[str, int, float]]:
     from chorus.nlp.model import load_model
     from chorus.store import open_store
 
-    settings = Settings(workers=1)
+    settings = Settings(workers=1, snapshots=0)
     out = []
     from chorus.read.common import Origin
     from chorus.read.html import read_html
@@ -158,7 +159,7 @@ def main() -> None:
         data = tmp / "te3.jsonl"
         n_in = make_jsonl(files, data)
         runs: dict[str, dict] = {}
-        wall, rss, _ = run_measured([chorus, "ingest", str(data), "--workers", "1", "--db", str(tmp / "local.db")], env=env)
+        wall, rss, _ = run_measured([chorus, "ingest", str(data), "--workers", "1", "--no-snapshots", "--db", str(tmp / "local.db")], env=env)
         runs["single"] = {"wall": wall, "rss": rss, "n": n_in}
         for workers in (1, 2):
             wall, rss, out = run_measured([python, "-c", RAY_RUN, str(data), str(tmp / f"ray{workers}.db"), str(workers)], env=env)
@@ -189,7 +190,7 @@ def main() -> None:
         "",
         "| run | articles/s whole process | after Ray start | steady state | wall s | Ray start s | first article after s | peak RSS MB |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
-        f"| single process: `chorus ingest --workers 1` | {rate(runs['single']):.1f} | — | — | {runs['single']['wall']:.1f} | — | — | {runs['single']['rss'] / 2**20:.0f} |",
+        f"| single process: `chorus ingest --workers 1 --no-snapshots` | {rate(runs['single']):.1f} | — | — | {runs['single']['wall']:.1f} | — | — | {runs['single']['rss'] / 2**20:.0f} |",
     ]
     for w in (1, 2):
         r = runs[f"ray{w}"]

@@ -123,6 +123,95 @@ def test_a_story_found_to_be_two_is_split_in_the_store_and_recorded():
         assert ("sa1", "split") in kinds and (moved, "split_from") in kinds
 
 
+def test_a_merged_storys_names_lead_to_the_story_it_joined_counted_once_and_in_its_time_window():
+    from chorus.stories import Features as F
+
+    def place(store, story, aid, keys, day, merged=()):
+        f = F(aid, unit(1, 0.1 * len(aid), 0), frozenset(keys), day, f"title {aid}", True)
+        store_add_stub(store, aid)
+        created = story.n == 0
+        for other in merged:
+            story.absorb(other)
+        story.add(f)
+        store.save_assignment(f, story, created=created, score=1.0, merged=merged)
+
+    def candidates(store, keys, day):
+        return [s.id for s in store.candidate_stories(keys, day, 60, 10)]
+
+    def new(sid):
+        return StoryState(sid, "", np.zeros(3, dtype=np.float32), 0)
+
+    with open_store(":memory:") as store:
+        sa, sb, sd = new("sa"), new("sb"), new("sd")
+        place(store, sa, "a1", {"yarrow", "xenon"}, 100)
+        place(store, sb, "b1", {"yarrow", "zircon"}, 100)
+        place(store, sb, "b2", {"zircon", "quartz"}, 100)
+        place(store, sd, "d1", {"yarrow", "wolfram"}, 100)
+        place(store, sa, "c1", {"xenon"}, 100, merged=[sb])  # the bigger sb is folded into sa
+        assert store.get_story("sb").id == "sa"
+        # sb's names now lead to sa, never to sb
+        assert candidates(store, {"zircon", "quartz"}, 100) == ["sa"]
+        # "yarrow" was in both sa and sb: sa shares one name with this article, sd two
+        assert candidates(store, {"yarrow", "wolfram"}, 100) == ["sd", "sa"]
+        place(store, sa, "e1", {"xenon"}, 150)  # sa goes on; sd does not
+        assert candidates(store, {"zircon", "yarrow"}, 200) == ["sa"]  # window: day 140 on
+        store.delete_article("a1")  # sa's names are counted again from its articles
+        assert candidates(store, {"zircon", "yarrow", "xenon"}, 200) == ["sa"]
+        assert candidates(store, {"yarrow", "wolfram"}, 150) == ["sd", "sa"]  # "yarrow" now from b1 alone
+
+
+def test_a_storys_members_are_current_after_merges_and_after_another_process_writes(tmp_path):
+    from chorus.stories import Features as F
+
+    def place(store, story, aid, day, merged=()):
+        f = F(aid, unit(1, 0.01 * int(aid[1:]), 0.5), frozenset({aid}), day, f"title {aid}", True)
+        store_add_stub(store, aid)
+        created = story.n == 0
+        for other in merged:
+            story.absorb(other)
+        story.add(f)
+        store.save_assignment(f, story, created=created, score=1.0, merged=merged)
+
+    def ids(members):
+        return [m.article_id for m in members]
+
+    db = str(tmp_path / "chorus.db")
+    with open_store(db) as one, open_store(db) as two:
+        sa, sb = StoryState("sa", "", np.zeros(3, dtype=np.float32), 0), StoryState("sb", "", np.zeros(3, dtype=np.float32), 0)
+        place(one, sa, "a3", 12)
+        place(one, sa, "a1", 10)
+        place(one, sb, "a2", 11)
+        place(one, sb, "a9", None)  # undated: last
+        assert ids(one.story_members("sa")) == ["a1", "a3"]
+        place(one, sa, "a4", 10, merged=[sb])
+        assert ids(one.story_members("sa")) == ["a1", "a4", "a2", "a3", "a9"]  # by day, then id
+        # another chorus on the same file adds to the story: the first one sees it
+        place(two, sa, "a5", 11)
+        got = one.story_members("sa")
+        assert ids(got) == ["a1", "a4", "a2", "a5", "a3", "a9"]
+        with open_store(db) as fresh:  # what a new process reads, field by field
+            want = fresh.story_members("sa")
+        assert [(m.article_id, m.vector.tobytes(), m.keys, m.day, m.title, m.headline) for m in got] == [
+            (m.article_id, m.vector.tobytes(), m.keys, m.day, m.title, m.headline) for m in want
+        ]
+
+
+def test_an_article_with_hundreds_of_names_ranks_candidates_as_one_with_few():
+    from chorus.stories import Features as F
+
+    with open_store(":memory:") as store:
+        many = [f"name {i:03d}" for i in range(400)]  # more than one query's worth of names
+        for sid, keys in (("sa", many[:3]), ("sb", many[100:110]), ("sc", many[:2] + ["elsewhere"])):
+            story = StoryState(sid, "", np.zeros(3, dtype=np.float32), 0)
+            f = F(f"{sid}-1", unit(1, 0, 0), frozenset(keys), 10, "t", True)
+            store_add_stub(store, f.article_id)
+            story.add(f)
+            store.save_assignment(f, story, created=True, score=1.0)
+        ranked = [s.id for s in store.candidate_stories(many, 10, 60, 10)]
+        few = [s.id for s in store.candidate_stories(many[:3] + many[100:110], 10, 60, 10)]
+        assert ranked == few == ["sb", "sa", "sc"]  # by shared names: 10, 3, 2
+
+
 def store_add_stub(store, article_id):
     """A minimal stored article (the story tables reference articles)."""
     from chorus.models import AnnotatedArticle, Article, OffsetMap
@@ -133,3 +222,40 @@ def store_add_stub(store, article_id):
         title_source="metadata", source_text=text, text=text, offsets=OffsetMap(((0, 0, len(text)),)),
     )  # fmt: skip
     store.add(AnnotatedArticle(article, (), ()))
+
+
+# invented reports: one quake, a rewrite of it, and another quake of the same kind
+QUAKE = ("Magnitude 6.1 quake shakes Varnholm coast",
+         "A magnitude 6.1 earthquake struck off the Varnholm coast on Tuesday, killing 12 people in the fishing town of Ostrel.")
+QUAKE_REWRITE = ("Deadly quake hits Ostrel",
+                 "Twelve people died in Ostrel when a 6.1-magnitude earthquake hit the Varnholm coast on Tuesday, officials said.")
+OTHER_QUAKE = ("Earthquake rattles Kessin valley",
+               "An earthquake of magnitude 5.4 struck the Kessin valley on Tuesday, damaging homes in the village of Brudow.")
+
+
+def test_words_tell_two_quakes_apart_where_a_rewrite_stays_close():
+    from chorus.stories import lexical_vector
+
+    a, rewrite, other = (lexical_vector(title, body) for title, body in (QUAKE, QUAKE_REWRITE, OTHER_QUAKE))
+    assert float(a @ rewrite) > 2 * float(a @ other)
+    assert lexical_vector("", "") @ a == 0.0  # no words: no pull towards anything
+
+
+def test_lead_years_are_scored_but_never_used_to_find_candidates():
+    from chorus.stories import candidate_keys, year_keys
+
+    years = year_keys("Floods of 2008 and 1997 along the Kessin; 12,000 people moved")
+    assert years == {"year:2008", "year:1997"}
+    assert candidate_keys(frozenset({"kessin", *years})) == ["kessin"]
+
+
+def test_a_story_stored_with_embedding_only_vectors_still_takes_new_articles():
+    """A store written before articles carried words holds shorter vectors; a new
+    article is compared on the part both have, and joins without error."""
+    from chorus.stories import article_vector, lexical_vector
+
+    old = StoryState("so", "Old", unit(1, 0.2, 0), 1)
+    new = Features("n", article_vector(unit(1, 0.2, 0), lexical_vector(*QUAKE)), frozenset(), None)
+    assert fit(new, old, {}, StoryOptions(text_weight=1.0)) > 0.4
+    old.add(new)
+    assert old.n == 2 and old.vector_sum.shape == new.vector.shape

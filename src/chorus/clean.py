@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from chorus.models import Article, OffsetMap, RawDocument, Rejected, Removed
 
@@ -28,6 +28,10 @@ _SENTENCE_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"”’']))\s+(?=[\"“‘
 TITLE_MAX_CHARS = 120
 HEADLINE_MAX_WORDS = 25
 WRAP_WIDTH = 100  # lines longer than this are never hard-wrapped copy
+# A box that repeats the body has a handful of bullets; a longer run is a list in the
+# article. The bound also keeps the check (each bullet against each body sentence)
+# from going quadratic on a page of thousands of bullets (8,000 took 224 s).
+MAX_BOX_BULLETS = 30
 
 
 @dataclass(frozen=True)
@@ -198,13 +202,16 @@ def _classify(paragraphs: list[Paragraph], rules: Rules) -> list[str | None]:
         while j < len(paragraphs) and rules.bullet.match(paragraphs[j].text):
             bullets.append(j)
             j += 1
-        if not bullets or (not heading and len(bullets) < 2):
+        if not bullets or (not heading and len(bullets) < 2) or len(bullets) > MAX_BOX_BULLETS:
             i = max(j, i + 1)
             continue
         repeated = [
             b
             for b in bullets
-            if body and max(fuzz.token_set_ratio(rules.bullet.sub("", paragraphs[b].text), s) for s in body) >= rules.repeat_ratio
+            if body
+            and process.extractOne(
+                rules.bullet.sub("", paragraphs[b].text), body, scorer=fuzz.token_set_ratio, score_cutoff=rules.repeat_ratio
+            )
         ]
         for b in repeated:
             kinds[b] = "bullet_box"

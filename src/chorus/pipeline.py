@@ -2,6 +2,7 @@
 dataclasses; this module is the only place that knows the order.
 
     read -> clean -> annotate -> [store] -> group -> analyze -> (render, in render/)
+                                                     `-> snapshot -> changes -> notifications (alerts)
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from chorus.analyze.entities import canonical_speaker, entity_keys, story_entiti
 from chorus.analyze.framing import framing
 from chorus.analyze.summary import SummaryOptions, summarize
 from chorus.analyze.timeline import InferredDate, story_timeline
+from chorus.changes import Snapshot, StoryChanges, diff, history_notes, iso, snapshot_of, utc_now
 from chorus.clean import clean
 from chorus.config import Settings
 from chorus.dedup import origins, syndication_groups
@@ -30,18 +32,24 @@ from chorus.nlp.model import load_model
 from chorus.nlp.quotes import quote_pieces
 from chorus.read import read_inputs
 from chorus.store import Store, open_store
+from chorus.store.base import NewNotification
 from chorus.stories import (
     Decision,
     Features,
+    LEXICAL_LEAD_SENTENCES,
     Split,
     StoryOptions,
     StoryState,
+    article_vector,
+    candidate_keys,
     day_number,
     decide,
     idf,
     lead_text,
+    lexical_vector,
     new_story_id,
     propose_split,
+    year_keys,
 )
 
 
@@ -65,7 +73,7 @@ def prepare(paths: Sequence[str], settings: Settings, stdin: BinaryIO | None = N
         if isinstance(item, Rejected):
             rejected.append(item)
             continue
-        article = clean(item)
+        article = clean_document(item, settings)
         if isinstance(article, Rejected):
             rejected.append(article)
         elif article.content_hash in seen:
@@ -74,6 +82,20 @@ def prepare(paths: Sequence[str], settings: Settings, stdin: BinaryIO | None = N
             seen[article.content_hash] = article.source
             articles.append(article)
     return Prepared(articles, rejected, duplicates)
+
+
+def clean_document(raw: RawDocument, settings: Settings) -> Article | Rejected:
+    """The clean stage for one document (the Ray engine's read tasks run it too)."""
+    if len(raw.text) > settings.max_chars:
+        return Rejected(raw.source, too_long(len(raw.text), settings.max_chars))
+    return clean(raw)
+
+
+def too_long(chars: int, limit: int) -> str:
+    return (
+        f"the text is {chars:,} characters long, over the {limit:,}-character limit for one article "
+        "(raise max_chars in chorus.toml or CHORUS_MAX_CHARS)"
+    )
 
 
 def annotate_all(articles: Iterable[Article], settings: Settings) -> Iterator[AnnotatedArticle]:
@@ -244,15 +266,12 @@ def store_article(doc: AnnotatedArticle, store: Store, already: list[Rejected]) 
 
 def assign_unassigned(store: Store, settings: Settings, vectors: Mapping[str, np.ndarray] | None = None) -> list[str]:
     """Give every stored article without a story its story (articles stored by an
-    interrupted run too), in publication order; returns the ids assigned."""
+    interrupted run too), in publication order, then update the stories that changed;
+    returns the ids assigned. ``vectors``: see :func:`assign_stories`."""
+    started = iso(utc_now())
     unassigned = [store.get(i) for i in store.unassigned_article_ids()]
     assign_stories(unassigned, store, settings, vectors=vectors)
-    # with `briefings` on, the stories that changed (created, added to, merged) get
-    # their briefing computed now, so the web app never has to; otherwise the web app
-    # computes a stale briefing on its first view (ingest stays as fast as annotation)
-    if settings.briefings:
-        changed = {store.story_of(d.id) for d in unassigned}
-        refresh_briefings(store, sorted(s for s in changed if s), settings)
+    update_stories(store, started, settings)
     return [d.id for d in unassigned]
 
 
@@ -263,9 +282,31 @@ def story_vectors(docs: Sequence[AnnotatedArticle], settings: Settings) -> np.nd
     )
 
 
+def update_stories(store: Store, since: str, settings: Settings) -> list[str]:
+    """After story assignment: analyse once each story changed since ``since`` (created,
+    added to, merged, split). With ``snapshots`` on (the default) a snapshot records
+    what changed, for `chorus changes` and alerts; with ``briefings`` or snapshots on,
+    the briefing is cached for the web app. With both off the web app computes a stale
+    briefing on its first view and ingest stays as fast as annotation (bulk loads).
+    Every ingest path calls this once per batch; returns the stories analysed."""
+    if not (settings.briefings or settings.snapshots):
+        return []
+    return refresh_briefings(store, changed_stories(store, since), settings)
+
+
+def changed_stories(store: Store, since: str) -> list[str]:
+    """The live stories changed since ``since`` (a merged-away id counts as the story it
+    joined; a story emptied by a delete is gone)."""
+    from chorus.alerts import live_story
+
+    touched = dict.fromkeys(r.story_id for r in store.revisions(since=since))
+    return list(dict.fromkeys(sid for sid in (live_story(store, t) for t in touched) if sid))
+
+
 def refresh_briefings(store: Store, story_ids: Iterable[str], settings: Settings) -> list[str]:
     """Compute each story's briefing and cache its JSON (``briefing_dict``) and claims
-    in the store, for the web app and API to read; returns the story ids cached (a
+    in the store, for the web app and API to read; with ``settings.snapshots`` on, also
+    record what changed (:func:`record_snapshot`). Returns the story ids cached (a
     merged-away id is cached under the story it joined)."""
     from chorus.render.json import briefing_dict
 
@@ -275,8 +316,55 @@ def refresh_briefings(store: Store, story_ids: Iterable[str], settings: Settings
         story = data["stories"][0]
         claims = [(c["id"], c["text"]) for c in story["claims"]]
         store.put_briefing(story["id"], json.dumps(data, ensure_ascii=False), claims)
+        if settings.snapshots:
+            record_snapshot(store, data)
         done.append(story["id"])
     return done
+
+
+# -- story updates and alerts -----------------------------------------------------
+def record_snapshot(store: Store, briefing: dict, at: str | None = None) -> StoryChanges | None:
+    """Snapshot a story from its briefing JSON and store it with what changed since its
+    previous snapshot and the notifications of the watches that concern it, in one
+    transaction. Nothing is stored when nothing changed (None)."""
+    from chorus import alerts
+
+    snap = snapshot_of(briefing, at or iso(utc_now()))
+    row = store.snapshot_at(snap.story_id)
+    previous = Snapshot.from_dict(json.loads(row.snapshot)) if row else None
+    found = diff(previous, snap, history_notes(store.revisions(snap.story_id, since=previous.at if previous else None)))
+    if previous is not None and found.empty:
+        return None
+    notes = [
+        NewNotification(w.id, json.dumps(body, ensure_ascii=False), w.webhook)
+        for w, body in alerts.notify_for(store, store.list_watches(), found, snap)
+    ]
+    dump = lambda d: json.dumps(d, ensure_ascii=False)  # noqa: E731
+    store.put_snapshot(snap.story_id, snap.at, dump(snap.to_dict()), dump(found.to_dict()), notes)
+    return found
+
+
+def changes_since(store: Store, since: str, story_id: str | None = None) -> list[StoryChanges]:
+    """What is new in each story (or in one; a merged-away id stands for the story it
+    joined) since ``since``: its latest snapshot against its last one at or before
+    ``since``; a story born after ``since`` shows everything as new. Latest first."""
+    from chorus.alerts import live_story
+
+    if story_id is not None:
+        candidates = [store.get_story(story_id).id]
+    else:
+        candidates = list(dict.fromkeys(sid for sid in map(lambda s: live_story(store, s), store.snapshotted_since(since)) if sid))
+    out = []
+    for sid in candidates:
+        latest = store.snapshot_at(sid)
+        if latest is None or latest.at <= since:
+            continue
+        base = store.snapshot_at(sid, since)
+        old = Snapshot.from_dict(json.loads(base.snapshot)) if base else None
+        found = diff(old, Snapshot.from_dict(json.loads(latest.snapshot)), history_notes(store.revisions(sid, since=since)))
+        if not found.empty:
+            out.append(found)
+    return sorted(out, key=lambda c: c.at, reverse=True)
 
 
 def assign_stories(
@@ -288,8 +376,8 @@ def assign_stories(
 ) -> list[Decision]:
     """Put each article not yet in a story into the story it fits, or a new one; in
     publication order (undated last), then by id, so a re-run decides the same.
-    ``vectors``: embeddings already computed by :func:`story_vectors` (the Ray engine
-    computes them on its workers), by article id; the others are computed here."""
+    ``vectors``: lead embeddings already computed by :func:`story_vectors` (the Ray
+    engine computes them on its workers), by article id; the others are computed here."""
     unique = {d.id: d for d in docs}  # the same article named twice is assigned once
     todo = sorted((d for d in unique.values() if store.story_of(d.id) is None), key=lambda d: (d.article.published or "9999", d.id))
     if not todo:
@@ -299,20 +387,13 @@ def assign_stories(
     computed = dict(zip((d.id for d in missing), story_vectors(missing, settings))) if missing else {}
     vectors = [given[d.id] if d.id in given else computed[d.id] for d in todo]
     decisions = []
-    for doc, vector in zip(todo, vectors):
-        f = Features(
-            doc.id,
-            vector,
-            frozenset(entity_keys(doc)),
-            day_number(doc.article.published),
-            doc.article.title,
-            headline=doc.article.title_source != "first-sentence",
-        )
-        candidates = store.candidate_stories(f.keys, f.day, options.window_days, options.candidates)
+    for doc, embedding in zip(todo, vectors):
+        f = story_features(doc, embedding)
+        candidates = store.candidate_stories(candidate_keys(f.keys), f.day, options.window_days, options.candidates)
         df, total = store.key_df(f.keys)
         decision = decide(f, candidates, idf(f.keys, df, total), options)
         if decision.story is None:
-            story = StoryState(new_story_id(doc.id), "", np.zeros_like(vector), 0)
+            story = StoryState(new_story_id(doc.id), "", np.zeros_like(f.vector), 0)
         else:
             story = next(c for c in candidates if c.id == decision.story)
         merged = [c for c in candidates if c.id in decision.merge]
@@ -324,6 +405,20 @@ def assign_stories(
         if decision.story is not None and story.n >= SPLIT_CHECK_MIN:
             split_if_two(store, story, options)
     return decisions
+
+
+def story_features(doc: AnnotatedArticle, embedding: np.ndarray) -> Features:
+    """What story assignment knows of an article: its lead embedding beside its hashed
+    words, its names and the years its lead names, its publication day."""
+    lead = "\n".join([doc.article.title, *(doc.sentence_text(s) for s in doc.sentences[:LEXICAL_LEAD_SENTENCES])])
+    return Features(
+        doc.id,
+        article_vector(embedding, lexical_vector(lead, doc.article.text)),
+        frozenset(entity_keys(doc)) | year_keys(lead),
+        day_number(doc.article.published),
+        doc.article.title,
+        headline=doc.article.title_source != "first-sentence",
+    )
 
 
 SPLIT_CHECK_MIN = 4  # a story is re-checked for being two stories once it has this many articles

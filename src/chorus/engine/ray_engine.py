@@ -12,7 +12,7 @@
   read by the ordinary readers. A split never has to fit in memory: its reader yields
   small batches.
 * **Stages**: exactly the functions the single-process path runs —
-  :func:`chorus.clean.clean`, :func:`chorus.nlp.annotate.annotate`,
+  :func:`chorus.pipeline.clean_document`, :func:`chorus.nlp.annotate.annotate`,
   :func:`chorus.dedup.signature`, :func:`chorus.pipeline.story_vectors`.
 * **Order**: Ray Data runs with ``preserve_order``, so the driver sees articles in
   input order and keeps the first of two identical articles, as ``prepare`` does.
@@ -43,7 +43,6 @@ from pathlib import Path
 import numpy as np
 
 from chorus import pipeline
-from chorus.clean import clean
 from chorus.config import Settings
 from chorus.dedup import signature, signature_to_bytes
 from chorus.errors import ChorusError, InputError
@@ -249,12 +248,12 @@ def _column(items: list[bytes]) -> dict[str, np.ndarray]:
     return {"item": column}
 
 
-def read_and_clean(batch: dict[str, np.ndarray], max_bytes: int) -> Iterator[dict[str, np.ndarray]]:
+def read_and_clean(batch: dict[str, np.ndarray], settings: Settings) -> Iterator[dict[str, np.ndarray]]:
     """Ray task: splits in, cleaned Articles (or Rejected) out, in small blocks."""
     for blob in batch["split"]:
         out: list[bytes] = []
-        for item in read_split(pickle.loads(blob), max_bytes):
-            out.append(pickle.dumps(item if isinstance(item, Rejected) else clean(item)))
+        for item in read_split(pickle.loads(blob), settings.max_bytes):
+            out.append(pickle.dumps(item if isinstance(item, Rejected) else pipeline.clean_document(item, settings)))
             if len(out) >= ITEMS_PER_BLOCK:
                 yield _column(out)
                 out = []
@@ -359,7 +358,7 @@ def annotated_stream(paths: Sequence[str], settings: Settings, workers: int, spl
     # milliseconds of scheduling against seconds of annotation).
     ctx.target_max_block_size = BLOCK_BYTES
     ds = ray.data.from_items([{"split": pickle.dumps(s)} for s in splits], override_num_blocks=len(splits))
-    ds = ds.map_batches(read_and_clean, batch_size=1, batch_format="numpy", fn_kwargs={"max_bytes": settings.max_bytes}, num_cpus=0.5)
+    ds = ds.map_batches(read_and_clean, batch_size=1, batch_format="numpy", fn_kwargs={"settings": settings}, num_cpus=0.5)
     ds = ds.map_batches(
         Annotator,
         batch_size=ANNOTATE_BATCH,

@@ -9,6 +9,7 @@ One module per source kind: text, html, jsonl (JSON and JSON Lines), feeds, time
 from __future__ import annotations
 
 import re
+import stat
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -21,7 +22,7 @@ from chorus.read.decode import decode_bytes
 from chorus.read.feeds import read_feed
 from chorus.read.html import read_html
 from chorus.read.jsonl import read_gzipped, read_json, read_json_auto, read_jsonl
-from chorus.read.sources import STDIN, SUPPORTED, expand, kind_of, stem_of
+from chorus.read.sources import STDIN, SUPPORTED, expand, kind_of, printable, stem_of
 from chorus.read.text import read_text
 from chorus.read.timeml import read_timeml
 from chorus.read.warc import read_warc_file
@@ -57,26 +58,32 @@ def read_inputs(paths: Sequence[str], *, max_bytes: int, stdin: BinaryIO | None 
                     yield Rejected(STDIN, "stdin was already read ('-' given more than once)")
                     continue
                 stdin_read = True
-                yield from _guarded(STDIN, _read_stdin(stdin, max_bytes))
+                yield from _capped(STDIN, _guarded(STDIN, _read_stdin(stdin, max_bytes)))
             else:
-                yield from _guarded(found.source, _read_file(found.source, found.path, max_bytes))
+                yield from _capped(found.source, _guarded(found.source, _read_file(found.source, found.path, max_bytes)))
 
 
 def _read_file(source: str, path: Path, max_bytes: int) -> Iterator[Item]:
     kind, gzipped, suffix = kind_of(path)
     if kind is None:
         raise InputError(f"unknown file type '{suffix}' (chorus reads {SUPPORTED})")
+    info = path.stat()
+    if not stat.S_ISREG(info.st_mode):
+        # a pipe would block forever and /dev/zero never ends: only regular files are read
+        raise InputError("not a regular file (a pipe, device or socket); chorus reads files")
+    origin = Origin(source, printable(str(path.resolve())), stem_of(path))
     if kind == "warc":  # archives are streamed record by record; max_bytes bounds each record
-        yield from read_warc_file(path, Origin(source, str(path.resolve()), stem_of(path)), max_bytes=max_bytes)
+        yield from read_warc_file(path, origin, max_bytes=max_bytes)
         return
-    size = path.stat().st_size  # before reading: an oversized file is never loaded
-    if size > max_bytes:
-        raise InputError(over_limit(max_bytes, size=size))
-    origin = Origin(source, str(path.resolve()), stem_of(path))
+    if info.st_size > max_bytes:  # before reading: an oversized file is never loaded
+        raise InputError(over_limit(max_bytes, size=info.st_size))
     if gzipped:
         yield from read_gzipped(path, origin, max_bytes=max_bytes, lines=kind == "jsonl")
         return
-    data = path.read_bytes()
+    with path.open("rb") as stream:
+        data = stream.read(max_bytes + 1)  # bounded even if the file grows meanwhile
+    if len(data) > max_bytes:
+        raise InputError(over_limit(max_bytes))
     if kind == "":
         kind = _sniff(data, markup_only=True)
     elif kind == "feed" and path.suffix.lower() == ".xml" and _sniff(data) == "timeml":
@@ -101,6 +108,29 @@ def _sniff(data: bytes, *, markup_only: bool = False) -> str:
     if not markup_only and head[:1] in ("{", "["):
         return "json-auto"
     return "text"
+
+
+MAX_REJECTIONS_PER_INPUT = 20
+
+
+def _capped(source: str, items: Iterator[Item], limit: int = MAX_REJECTIONS_PER_INPUT) -> Iterator[Item]:
+    """At most ``limit`` rejections of one input are reported one by one; the rest are
+    counted into one last line (a file of a million bad records must not print a
+    million lines, nor keep a million reasons in memory)."""
+    shown = more = 0
+    example = ""
+    for item in items:
+        if isinstance(item, Rejected):
+            if shown < limit:
+                shown += 1
+                yield item
+                continue
+            more += 1
+            example = example or item.reason
+            continue
+        yield item
+    if more:
+        yield Rejected(source, f"{more:,} more records of this input rejected, the first of them: {example}")
 
 
 def _guarded(source: str, items: Iterator[Item]) -> Iterator[Item]:

@@ -51,9 +51,20 @@ def normalize_date(value: str | None) -> str | None:
             break
         except (ValueError, TypeError, IndexError):
             continue
-    if parsed is None or not MIN_YEAR <= parsed.year <= MAX_YEAR:
+    if parsed is None or not MIN_YEAR <= parsed.year <= MAX_YEAR or not year_written(value, parsed.year):
         return None
     return f"{parsed.year:04d}-{parsed.month:02d}-{parsed.day:02d}"
+
+
+WRITTEN_YEAR = re.compile(r"(?<![\d+:-])\d{4}(?!\d)")  # not a "+0000" zone or a "-0001" sign
+
+
+def year_written(value: str, year: int) -> bool:
+    """False when the text writes a four-digit year and it is not ``year``: RFC 2822
+    parsing reads "0000" as 2000 (two-digit-year rules), and lenient feed parsers turn
+    "-86400" into 2086; such a date is made up, not read."""
+    written = WRITTEN_YEAR.findall(value)
+    return not written or f"{year:04d}" in written
 
 
 def date_from_struct(value: time.struct_time | None) -> str | None:

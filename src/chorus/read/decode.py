@@ -55,15 +55,55 @@ def _decode(data: bytes, declared: str | None) -> tuple[str, str]:
                 return data[len(bom) :].decode(encoding.removesuffix("-sig")), encoding
             except UnicodeDecodeError as exc:
                 raise InputError(f"not valid {encoding} text despite its byte-order mark ({exc.reason} at byte {exc.start})") from None
+    if (utf16 := _utf16_without_bom(data)) is not None:
+        return utf16
     if _looks_binary(data):
         raise InputError(BINARY)
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
+    if (damaged := _damaged_utf8(data)) is not None:
+        return damaged
     if declared and (found := _try_declared(data, declared)):
         return found
     return _guess(data)
+
+
+def _utf16_without_bom(data: bytes) -> tuple[str, str] | None:
+    """UTF-16 without a byte-order mark: text in Latin script has a NUL in every other
+    byte (the high byte), on the odd positions for LE and the even ones for BE;
+    binary data has NULs anywhere. Decoded only when it then reads as text."""
+    sample = data[: _SNIFF_BYTES & ~1]
+    if len(sample) < 4 or len(data) % 2:
+        return None
+    even, odd = sample[0::2], sample[1::2]
+    half = len(sample) // 2
+    for zeros, other, encoding in ((odd, even, "utf-16-le"), (even, odd, "utf-16-be")):
+        if zeros.count(0) >= 0.6 * half and other.count(0) == 0:
+            try:
+                text = data.decode(encoding)
+            except UnicodeDecodeError:
+                return None
+            controls = sum(1 for c in text[:_SNIFF_BYTES] if ord(c) in _CONTROL_BYTES)
+            return (text, encoding) if controls <= _MAX_CONTROL_SHARE * len(text[:_SNIFF_BYTES]) else None
+    return None
+
+
+# Text with at least as many valid multi-byte UTF-8 characters as invalid bytes is UTF-8
+# with damage (each bad byte becomes U+FFFD), not a legacy code page: one stray byte must
+# not turn every "é" of a UTF-8 article into "Ã©" or "Ă©". In cp1252/latin-1 text a
+# valid UTF-8 sequence almost never occurs by chance ("é" alone is an invalid lead byte).
+_MAX_DAMAGE = 1.0
+
+
+def _damaged_utf8(data: bytes) -> tuple[str, str] | None:
+    text = data.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd") - data.count(b"\xef\xbf\xbd")  # U+FFFD written in the file is not damage
+    non_ascii = len(text) - len(text.encode("ascii", "ignore")) - bad
+    if non_ascii > 0 and bad <= _MAX_DAMAGE * non_ascii:
+        return text, "utf-8 (invalid bytes replaced)"
+    return None
 
 
 def _looks_binary(data: bytes) -> bool:

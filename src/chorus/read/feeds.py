@@ -12,7 +12,7 @@ from lxml import etree
 
 from chorus.errors import InputError
 from chorus.models import RawDocument, Rejected
-from chorus.read.common import ENTITY_REASON, Origin, clean, date_from_struct, declares_entities, host_of, normalize_date
+from chorus.read.common import ENTITY_REASON, Origin, clean, date_from_struct, declares_entities, host_of, normalize_date, WRITTEN_YEAR, year_written
 from chorus.read.decode import decode_bytes
 
 NO_TEXT = "feed entry has no text"
@@ -118,12 +118,20 @@ def _entry_text(entry: feedparser.FeedParserDict) -> str | None:
 
 def _entry_date(entry: feedparser.FeedParserDict) -> str | None:
     # The date as written keeps the publisher's local day; feedparser's *_parsed is shifted to UTC.
+    # feedparser's own parse only when the year it found is the one written
     return (
         normalize_date(entry.get("published"))
         or normalize_date(entry.get("updated"))
-        or date_from_struct(entry.get("published_parsed"))
-        or date_from_struct(entry.get("updated_parsed"))
+        or _checked(entry.get("published"), entry.get("published_parsed"))
+        or _checked(entry.get("updated"), entry.get("updated_parsed"))
     )
+
+
+def _checked(written: str | None, parsed: object) -> str | None:
+    found = date_from_struct(parsed)  # type: ignore[arg-type]
+    if found and written and WRITTEN_YEAR.search(written) and year_written(written, int(found[:4])):
+        return found
+    return None
 
 
 def _why_not_feed(parsed: feedparser.FeedParserDict, text: str) -> str:

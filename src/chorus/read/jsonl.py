@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +19,11 @@ from chorus.read.common import Origin, clean, host_of, normalize_date, one_line,
 from chorus.read.decode import decode_bytes
 
 FIELDS = ("url", "title", "text", "published", "outlet", "author")
+TOO_DEEP = "JSON nested too deeply (arrays or objects inside one another more than a thousand levels)"
+# JSON's \uD800-style escapes can encode half a surrogate pair, which no UTF-8 writer
+# (the store, the terminal) accepts: each becomes U+FFFD, one code point for one, so
+# citations into the text keep their offsets.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 _JSON_TYPES = {dict: "an object", list: "an array", str: "a string", bool: "a boolean", int: "a number", float: "a number"}
 
@@ -29,6 +35,8 @@ def read_json(data: bytes, origin: Origin) -> Iterator[RawDocument | Rejected]:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
+    except RecursionError:
+        raise InputError(TOO_DEEP) from None
     yield from _records_of(value, origin, encoding)
 
 
@@ -45,6 +53,9 @@ def read_jsonl(data: bytes, origin: Origin) -> Iterator[RawDocument | Rejected]:
         except json.JSONDecodeError as exc:
             yield Rejected(where, f"{label}: not valid JSON ({exc.msg} at column {exc.colno})")
             continue
+        except RecursionError:  # this line alone: the lines after it are still read
+            yield Rejected(where, f"{label}: {TOO_DEEP}")
+            continue
         yield _record(value, where, label, origin, encoding)
 
 
@@ -57,6 +68,8 @@ def read_json_auto(data: bytes, origin: Origin) -> Iterator[RawDocument | Reject
         if exc.msg == "Extra data":
             yield from read_jsonl(data, origin)
             return
+    except RecursionError:
+        pass  # read_json says so
     yield from read_json(data, origin)
 
 
@@ -118,6 +131,8 @@ def _record(value: object, where: str, label: str, origin: Origin, encoding: str
         field = value.get(name)
         if field is not None and not isinstance(field, str):
             return Rejected(where, f"{label}: field '{name}' must be a string, not {_json_type(field)}")
+    if any(isinstance(value.get(name), str) and _LONE_SURROGATE.search(value[name]) for name in FIELDS):
+        value = {name: _LONE_SURROGATE.sub("\ufffd", value[name]) if isinstance(value.get(name), str) else value.get(name) for name in FIELDS}
     text = value.get("text")
     if text is None:
         return Rejected(where, f"{label}: no 'text' field (each record needs the article text in \"text\")")

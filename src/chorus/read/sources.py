@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import glob
 import os
 from collections.abc import Iterator
@@ -38,6 +39,16 @@ class Input:
     path: Path | None  # None for stdin
 
 
+def printable(name: str) -> str:
+    """A file name as text that can be printed and stored: bytes that are not UTF-8
+    (kept by Python as lone surrogates, which no UTF-8 writer accepts) become \\xNN."""
+    try:
+        name.encode("utf-8")
+        return name
+    except UnicodeEncodeError:
+        return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def expand(arg: str) -> Iterator[Input | Rejected]:
     """Inputs named by one command-line argument, in a stable order."""
     if arg == "-":
@@ -47,9 +58,9 @@ def expand(arg: str) -> Iterator[Input | Rejected]:
     if path.is_dir():
         yield from _walk(arg)
     elif path.exists():
-        yield Input(arg, path)
+        yield Input(printable(arg), path)
     elif path.is_symlink():
-        yield Rejected(arg, "broken symbolic link: its target does not exist")
+        yield Rejected(printable(arg), _dangling(path))
     elif glob.has_magic(arg):
         matches = sorted(glob.glob(arg, recursive=True))
         if not matches:
@@ -58,9 +69,18 @@ def expand(arg: str) -> Iterator[Input | Rejected]:
             if os.path.isdir(match):
                 yield from _walk(match)
             else:
-                yield Input(match, Path(match))
+                yield Input(printable(match), Path(match))
     else:
-        yield Rejected(arg, "no such file or directory")
+        yield Rejected(printable(arg), "no such file or directory")
+
+
+def _dangling(path: Path) -> str:
+    try:
+        path.stat()
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "symbolic link loop: the link leads back to itself"
+    return "broken symbolic link: its target does not exist"
 
 
 def kind_of(path: Path) -> tuple[str | None, bool, str]:
@@ -80,7 +100,7 @@ def stem_of(path: Path) -> str:
     name = path.name
     if name.lower().endswith(".gz"):
         name = name[:-3]
-    return Path(name).stem or name
+    return printable(Path(name).stem or name)
 
 
 def _walk(top: str) -> Iterator[Input]:
@@ -91,4 +111,4 @@ def _walk(top: str) -> Iterator[Input]:
         rel = Path(dirpath).relative_to(top).parts
         found += [(*rel, f) for f in filenames if not f.startswith(".")]
     for parts in sorted(found):
-        yield Input(os.path.join(top, *parts), Path(top, *parts))
+        yield Input(printable(os.path.join(top, *parts)), Path(top, *parts))

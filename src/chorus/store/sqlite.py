@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from collections import Counter
+from collections import Counter, OrderedDict
 
 import numpy as np
 from collections.abc import Iterable, Iterator, Sequence
@@ -250,6 +250,64 @@ MIGRATIONS: list[tuple[str, ...]] = [
         "CREATE TRIGGER story_totals_delete AFTER DELETE ON story_articles BEGIN"
         " UPDATE story_totals SET assigned = assigned - 1; END",
     ),
+    # changes and alerts: a snapshot of a story after each ingest that changed it (with
+    # the changes against its previous one), saved watches, their notifications, and
+    # webhook deliveries with their retry state
+    (
+        """
+        CREATE TABLE story_snapshots (
+            seq INTEGER PRIMARY KEY,
+            story_id TEXT NOT NULL,  -- as it was then (a later merge does not rewrite it)
+            at TEXT NOT NULL,  -- ISO 8601 UTC
+            snapshot TEXT NOT NULL,  -- JSON, chorus.changes.Snapshot
+            changes TEXT NOT NULL  -- JSON, chorus.changes.StoryChanges against the previous snapshot
+        )
+        """,
+        "CREATE INDEX story_snapshots_story ON story_snapshots (story_id, at)",
+        "CREATE INDEX story_snapshots_at ON story_snapshots (at)",
+        """
+        CREATE TABLE watches (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN ('entity', 'query', 'story')),
+            value TEXT NOT NULL,
+            webhook TEXT,
+            created_at TEXT NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE notifications (
+            id INTEGER PRIMARY KEY,
+            watch_id INTEGER NOT NULL REFERENCES watches (id) ON DELETE CASCADE,
+            story_id TEXT NOT NULL,
+            snapshot_seq INTEGER NOT NULL,
+            at TEXT NOT NULL,
+            payload TEXT NOT NULL,  -- JSON, the webhook body
+            UNIQUE (watch_id, snapshot_seq)
+        )
+        """,
+        "CREATE INDEX notifications_watch ON notifications (watch_id, at)",
+        "CREATE INDEX notifications_at ON notifications (at)",
+        """
+        CREATE TABLE webhook_deliveries (
+            notification_id INTEGER PRIMARY KEY REFERENCES notifications (id) ON DELETE CASCADE,
+            url TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_try_at TEXT NOT NULL,
+            delivered_at TEXT,
+            last_error TEXT
+        )
+        """,
+        "CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_try_at) WHERE delivered_at IS NULL",
+    ),
+    # v7: merges at scale (bench/scale.py): a merge leaves the merged story's name rows
+    # where they are, filed under its old id (a "keyset"), and records here which live
+    # story they now belong to; a story's rows are those under its own id and under
+    # every keyset that names it. Moving them meant a delete and an insert in three
+    # name-ordered indexes per name: the slowest assignments at 1M articles.
+    (
+        "CREATE TABLE story_keysets (keyset TEXT PRIMARY KEY, story_id TEXT NOT NULL) WITHOUT ROWID",
+        "CREATE INDEX story_keysets_story ON story_keysets (story_id)",
+    ),
 ]
 
 # Article fields stored in columns of the same name, in this order.
@@ -277,6 +335,9 @@ class SQLiteStore(Store):
 
     def __init__(self, path: str) -> None:
         self.path = path
+        # story id -> ((n_articles, updated_at) when read, its members): see story_members
+        self._members: OrderedDict[str, tuple[tuple[int, str], list[Features]]] = OrderedDict()
+        self._members_n = 0
         self._conn: sqlite3.Connection | None = _connect(path)
         try:
             with _open_errors(path):
@@ -413,23 +474,36 @@ class SQLiteStore(Store):
         keys = sorted(set(keys))
         with self._errors("finding candidate stories"):
             conn = self._connection()
-            shared: dict[str, int] = {}
+            ids: list[str] = []
             if keys:
                 # two index ranges per name (dated in the window, undated) rather than
-                # one OR that scans every story that ever had a common name
-                arms = [("1", ())] if day is None else [("last_day >= ?", (day - window_days,)), ("last_day IS NULL", ())]
-                for i in range(0, len(keys), _BATCH):
-                    batch = keys[i : i + _BATCH]
-                    marks = ", ".join("?" * len(batch))
-                    for test, extra in arms:
-                        for sid, n in conn.execute(
-                            f"SELECT story_id, count(*) FROM story_keys WHERE key IN ({marks}) AND {test} GROUP BY story_id",
-                            (*batch, *extra),
-                        ):
-                            shared[sid] = shared.get(sid, 0) + n
-            if shared:
-                ids = sorted(shared, key=lambda sid: (-shared[sid], sid))[:limit]
-            else:  # an article with no names: the most recent stories of its days
+                # one OR that scans every story that ever had a common name; a name
+                # filed under two of a story's keysets (see v6) counts once
+                arms = [("1", ())] if day is None else [("k.last_day >= ?", (day - window_days,)), ("k.last_day IS NULL", ())]
+                named = (
+                    "SELECT coalesce(ks.story_id, k.story_id) AS sid, k.key AS key FROM story_keys k"
+                    " LEFT JOIN story_keysets ks ON ks.keyset = k.story_id WHERE k.key IN ({marks}) AND {test}"
+                )
+                if len(keys) * len(arms) <= _BATCH:  # the usual case: SQLite ranks, only the top `limit` come back
+                    marks = ", ".join("?" * len(keys))
+                    union = " UNION ALL ".join(named.format(marks=marks, test=test) for test, _ in arms)
+                    ids = [r[0] for r in conn.execute(
+                        f"SELECT sid FROM ({union}) GROUP BY sid ORDER BY count(DISTINCT key) DESC, sid LIMIT ?",
+                        (*(p for _, extra in arms for p in (*keys, *extra)), limit),
+                    )]  # fmt: skip
+                else:
+                    shared: dict[str, int] = {}
+                    for i in range(0, len(keys), _BATCH):
+                        batch = keys[i : i + _BATCH]
+                        for test, extra in arms:
+                            for sid, n in conn.execute(
+                                f"SELECT sid, count(DISTINCT key) FROM ({named.format(marks=', '.join('?' * len(batch)), test=test)})"
+                                " GROUP BY sid",
+                                (*batch, *extra),
+                            ):
+                                shared[sid] = shared.get(sid, 0) + n
+                    ids = sorted(shared, key=lambda sid: (-shared[sid], sid))[:limit]
+            if not ids:  # an article with no (known) names: the most recent stories of its days
                 ids = [
                     r[0]
                     for r in conn.execute(
@@ -475,7 +549,11 @@ class SQLiteStore(Store):
     ) -> None:
         now = _utc_now()
         merged = list(merged)
+        members = None
         with self._errors(f"assigning article {features.article_id}"), self._transaction() as conn:
+            # the story's members as the split check will ask for them next (read here,
+            # before a merge moves them, only for stories not already kept)
+            members = self._grown_members(conn, features, [] if created else [story.id, *(o.id for o in merged)])
             if created:
                 conn.execute(
                     "INSERT INTO stories (id, title, n_articles, vector_sum, keys, first_day, last_day, created_at, updated_at)"
@@ -495,12 +573,7 @@ class SQLiteStore(Store):
             for other in merged:
                 conn.execute("UPDATE story_articles SET story_id = ? WHERE story_id = ?", (story.id, other.id))
                 conn.execute("UPDATE stories SET merged_into = ?, updated_at = ? WHERE id = ?", (story.id, now, other.id))
-                conn.execute(  # the merged story's names move over through the story_id index
-                    "INSERT INTO story_keys (story_id, key, last_day) SELECT ?, key, ? FROM story_keys WHERE story_id = ?"
-                    " ON CONFLICT (key, story_id) DO UPDATE SET last_day = excluded.last_day",
-                    (story.id, story.last_day, other.id),
-                )
-                conn.execute("DELETE FROM story_keys WHERE story_id = ?", (other.id,))
+                _merge_keysets(conn, story.id, other.id)
                 self._revision(conn, story.id, now, "merged", {"story": other.id, "articles": other.n, "title": other.title})
                 self._revision(conn, other.id, now, "merged_into", {"story": story.id})
             conn.execute(
@@ -516,20 +589,65 @@ class SQLiteStore(Store):
                 " ON CONFLICT (key, story_id) DO UPDATE SET last_day = excluded.last_day",
                 [(story.id, k, story.last_day) for k in sorted(features.keys)],
             )
-            conn.execute(
-                "UPDATE story_keys SET last_day = ? WHERE story_id = ? AND last_day IS NOT ?",
-                (story.last_day, story.id, story.last_day),
-            )
+            _move_last_day(conn, story.id, story.last_day)
             if not created:
                 self._revision(conn, story.id, now, "added", {"article": features.article_id, "score": round(score, 4)})
+        if members is not None:
+            self._cache_members(story.id, (story.n, now), members)
 
     def story_members(self, story_id: str) -> list[Features]:
+        # The split check reads every member of a story each time one joins it: for a
+        # story of a thousand articles, two thousand scattered rows (the costliest read
+        # at 1M articles, bench/scale.py). So a story's members are kept once read, and
+        # grown by save_assignment, as long as the story's (n_articles, updated_at) --
+        # which every writer of its membership changes, in any process -- still match.
         with self._errors(f"reading story {story_id}"):
-            rows = self._connection().execute(
-                "SELECT sa.article_id, sa.vector, sa.keys, sa.day, a.title, a.title_source FROM story_articles sa"
-                " JOIN articles a ON a.id = sa.article_id WHERE sa.story_id = ? ORDER BY coalesce(sa.day, 1e9), sa.article_id",
-                (story_id,),
-            ).fetchall()
+            conn = self._connection()
+            cached = self._current_members(conn, story_id)
+            if cached is not None:
+                self._cache_members(story_id, *cached)
+                return list(cached[1])
+            stamp = conn.execute("SELECT n_articles, updated_at FROM stories WHERE id = ?", (story_id,)).fetchone()
+            members = self._read_members(conn, story_id)
+        if stamp is not None:
+            self._cache_members(story_id, tuple(stamp), members)
+        return list(members)
+
+    _MEMBERS_CACHED = 50_000  # members kept in all (about 1.5 KB each), least recently used stories go first
+
+    def _current_members(self, conn: sqlite3.Connection, story_id: str) -> tuple[tuple[int, str], list[Features]] | None:
+        """The cached members of a story if nothing has changed it since (taken out of the cache)."""
+        entry = self._members.pop(story_id, None)
+        if entry is None:
+            return None
+        self._members_n -= len(entry[1])
+        row = conn.execute("SELECT n_articles, updated_at FROM stories WHERE id = ?", (story_id,)).fetchone()
+        return entry if row is not None and tuple(row) == entry[0] else None
+
+    def _cache_members(self, story_id: str, stamp: tuple[int, str], members: list[Features]) -> None:
+        self._members[story_id] = (stamp, members)
+        self._members_n += len(members)
+        while self._members_n > self._MEMBERS_CACHED and self._members:
+            self._members_n -= len(self._members.popitem(last=False)[1][1])
+
+    def _grown_members(self, conn: sqlite3.Connection, f: Features, stories: list[str]) -> list[Features] | None:
+        """The members ``stories`` will have as one story with ``f`` added: what
+        story_members would read after the save (None if the article is not stored)."""
+        parts = [entry[1] if (entry := self._current_members(conn, sid)) is not None else self._read_members(conn, sid) for sid in stories]
+        row = conn.execute("SELECT title, title_source FROM articles WHERE id = ?", (f.article_id,)).fetchone()
+        if row is None:
+            return None
+        member = Features(f.article_id, f.vector.astype(np.float32), frozenset(f.keys), f.day, row[0], row[1] != "first-sentence")
+        # story_members' order: ORDER BY coalesce(day, 1e9), article_id
+        return sorted([*(m for p in parts for m in p), member], key=lambda m: (1e9 if m.day is None else m.day, m.article_id))
+
+    @staticmethod
+    def _read_members(conn: sqlite3.Connection, story_id: str) -> list[Features]:
+        rows = conn.execute(
+            "SELECT sa.article_id, sa.vector, sa.keys, sa.day, a.title, a.title_source FROM story_articles sa"
+            " JOIN articles a ON a.id = sa.article_id WHERE sa.story_id = ? ORDER BY coalesce(sa.day, 1e9), sa.article_id",
+            (story_id,),
+        ).fetchall()
         return [
             Features(r[0], np.frombuffer(r[1], dtype=np.float32).copy(), frozenset(json.loads(r[2])), r[3], r[4], r[5] != "first-sentence")
             for r in rows
@@ -552,7 +670,7 @@ class SQLiteStore(Store):
                 (kept.title, int(kept.headline), kept.n, kept.vector_sum.astype(np.float32).tobytes(), json.dumps(dict(kept.keys)),
                  kept.first_day, kept.last_day, now, story_id),
             )  # fmt: skip
-            conn.execute("DELETE FROM story_keys WHERE story_id = ?", (story_id,))
+            _drop_keysets(conn, story_id)
             for state in (kept, new):
                 conn.executemany(
                     "INSERT INTO story_keys (story_id, key, last_day) VALUES (?, ?, ?)",
@@ -861,6 +979,7 @@ class SQLiteStore(Store):
                 marks = ", ".join("?" * len(chain))
                 conn.execute(f"DELETE FROM story_briefings WHERE story_id IN ({marks})", chain)
                 conn.execute(f"DELETE FROM claims_fts WHERE story_id IN ({marks})", chain)
+                conn.execute(f"DELETE FROM story_keysets WHERE story_id IN ({marks})", chain)  # their rows cascade below
                 conn.execute(f"DELETE FROM stories WHERE id IN ({marks})", chain)  # one statement: FKs hold at its end
             else:
                 vector_sum = np.frombuffer(row[1], dtype=np.float32) - vector
@@ -869,7 +988,7 @@ class SQLiteStore(Store):
                     " updated_at = ? WHERE id = ?",
                     (vector_sum.astype(np.float32).tobytes(), json.dumps(dict(counts)), first, last, now, story_id),
                 )
-                conn.execute("DELETE FROM story_keys WHERE story_id = ?", (story_id,))
+                _drop_keysets(conn, story_id)
                 conn.executemany(
                     "INSERT INTO story_keys (story_id, key, last_day) VALUES (?, ?, ?)",
                     [(story_id, k, last) for k in sorted(counts)],
@@ -929,6 +1048,34 @@ def _fts_query(text: str) -> str | None:
         if words:
             terms.append('"' + " ".join(words) + '"')
     return " ".join(terms[:32]) or None
+
+
+# -- stories: where a story's name rows are filed (schema v6) ----------------------
+# a story's own id and the ids of the stories merged into it (two parameters: its id twice)
+_KEYSETS = "(SELECT ? UNION ALL SELECT keyset FROM story_keysets WHERE story_id = ?)"
+
+
+def _drop_keysets(conn: sqlite3.Connection, story_id: str) -> None:
+    """Delete a story's name rows wherever they are filed (to be written again under
+    its own id)."""
+    conn.execute(f"DELETE FROM story_keys WHERE story_id IN {_KEYSETS}", (story_id, story_id))
+    conn.execute("DELETE FROM story_keysets WHERE story_id = ?", (story_id,))
+
+
+def _merge_keysets(conn: sqlite3.Connection, into: str, other: str) -> None:
+    """``other``'s name rows become ``into``'s where they lie (their last day is
+    brought in step by :func:`_move_last_day`, as for any growing story)."""
+    conn.execute("UPDATE story_keysets SET story_id = ? WHERE story_id = ?", (into, other))
+    conn.execute("INSERT INTO story_keysets (keyset, story_id) VALUES (?, ?)", (other, into))
+
+
+def _move_last_day(conn: sqlite3.Connection, story_id: str, last_day: int | None) -> None:
+    """Every name row of a story carries its last day (the time window is an index
+    range per name)."""
+    conn.execute(
+        f"UPDATE story_keys SET last_day = ? WHERE story_id IN {_KEYSETS} AND last_day IS NOT ?",
+        (last_day, story_id, story_id, last_day),
+    )
 
 
 def _state(row: Sequence) -> StoryState:
@@ -1124,6 +1271,9 @@ def _bulk_batch(
         " ON CONFLICT (key, story_id) DO UPDATE SET last_day = excluded.last_day",
         [(s.id, k, s.last_day) for s in grown.values() for k in sorted(s.keys)],
     )
+    for s in grown.values():  # a story grown here after earlier merges: its other keysets too
+        if conn.execute("SELECT 1 FROM story_keysets WHERE story_id = ?", (s.id,)).fetchone():
+            _move_last_day(conn, s.id, s.last_day)
     conn.executemany(
         "INSERT INTO story_articles (article_id, story_id, score, vector, keys, day, assigned_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
         placed,
@@ -1144,4 +1294,148 @@ def _bulk_batch(
 
 
 SQLiteStore.bulk_assign = _bulk_assign  # type: ignore[method-assign]
+update_abstractmethods(SQLiteStore)
+
+
+# -- changes and alerts --------------------------------------------------------------
+# Store's snapshot, watch, notification and webhook-delivery methods for SQLite, kept
+# together and attached to SQLiteStore below (like the bulk load above).
+from chorus.store.base import DeliveryRow, NewNotification, NotificationRow, StoredSnapshot, WatchRow  # noqa: E402
+
+_SNAPSHOT_COLUMNS = "seq, story_id, at, snapshot, changes"
+_DELIVERY_SELECT = (
+    "SELECT d.notification_id, d.url, d.attempts, d.next_try_at, d.delivered_at, d.last_error, n.payload"
+    " FROM webhook_deliveries d JOIN notifications n ON n.id = d.notification_id"
+)
+
+
+def _put_snapshot(
+    self: SQLiteStore, story_id: str, at: str, snapshot_json: str, changes_json: str, notifications: Iterable[NewNotification] = ()
+) -> int:
+    notifications = list(notifications)
+    with self._errors(f"recording a snapshot of story {story_id}"), self._transaction() as conn:
+        seq = conn.execute(
+            "INSERT INTO story_snapshots (story_id, at, snapshot, changes) VALUES (?, ?, ?, ?)",
+            (story_id, at, snapshot_json, changes_json),
+        ).lastrowid
+        for n in notifications:
+            nid = conn.execute(
+                "INSERT INTO notifications (watch_id, story_id, snapshot_seq, at, payload) VALUES (?, ?, ?, ?, ?)",
+                (n.watch_id, story_id, seq, at, n.payload),
+            ).lastrowid
+            if n.webhook:
+                conn.execute(
+                    "INSERT INTO webhook_deliveries (notification_id, url, attempts, next_try_at) VALUES (?, ?, 0, ?)",
+                    (nid, n.webhook, at),
+                )
+    return int(seq)
+
+
+def _snapshot_at(self: SQLiteStore, story_id: str, at: str | None = None) -> StoredSnapshot | None:
+    with self._errors(f"reading the snapshots of story {story_id}"):
+        row = self._connection().execute(
+            f"SELECT {_SNAPSHOT_COLUMNS} FROM story_snapshots WHERE story_id = ? AND (? IS NULL OR at <= ?)"
+            " ORDER BY at DESC, seq DESC LIMIT 1",
+            (story_id, at, at),
+        ).fetchone()
+    return StoredSnapshot(*row) if row else None
+
+
+def _snapshotted_since(self: SQLiteStore, since: str) -> list[str]:
+    with self._errors("listing changed stories"):
+        rows = self._connection().execute(
+            "SELECT story_id, max(at) AS last FROM story_snapshots WHERE at > ? GROUP BY story_id ORDER BY last DESC, story_id",
+            (since,),
+        )
+        return [r[0] for r in rows]
+
+
+def _recent_snapshots(self: SQLiteStore, limit: int, story_id: str | None = None) -> list[StoredSnapshot]:
+    with self._errors("reading snapshots"):
+        rows = self._connection().execute(
+            f"SELECT {_SNAPSHOT_COLUMNS} FROM story_snapshots WHERE (? IS NULL OR story_id = ?) ORDER BY at DESC, seq DESC LIMIT ?",
+            (story_id, story_id, limit),
+        )
+        return [StoredSnapshot(*r) for r in rows]
+
+
+def _add_watch(self: SQLiteStore, kind: str, value: str, webhook: str | None = None) -> WatchRow:
+    now = _utc_now()
+    with self._errors("saving a watch"), self._transaction() as conn:
+        wid = conn.execute(
+            "INSERT INTO watches (kind, value, webhook, created_at) VALUES (?, ?, ?, ?)", (kind, value, webhook, now)
+        ).lastrowid
+    return WatchRow(int(wid), kind, value, webhook, now)
+
+
+def _list_watches(self: SQLiteStore) -> list[WatchRow]:
+    with self._errors("listing watches"):
+        return [WatchRow(*r) for r in self._connection().execute("SELECT id, kind, value, webhook, created_at FROM watches ORDER BY id")]
+
+
+def _get_watch(self: SQLiteStore, watch_id: int) -> WatchRow | None:
+    with self._errors(f"reading watch {watch_id}"):
+        row = self._connection().execute(
+            "SELECT id, kind, value, webhook, created_at FROM watches WHERE id = ?", (watch_id,)
+        ).fetchone()
+    return WatchRow(*row) if row else None
+
+
+def _remove_watch(self: SQLiteStore, watch_id: int) -> bool:
+    with self._errors(f"removing watch {watch_id}"), self._transaction() as conn:
+        return conn.execute("DELETE FROM watches WHERE id = ?", (watch_id,)).rowcount > 0  # cascades
+
+
+def _notifications(
+    self: SQLiteStore, watch_id: int | None = None, since: str | None = None, limit: int | None = None
+) -> list[NotificationRow]:
+    with self._errors("reading notifications"):
+        rows = self._connection().execute(
+            "SELECT id, watch_id, story_id, at, payload FROM notifications WHERE (? IS NULL OR watch_id = ?)"
+            " AND (? IS NULL OR at >= ?) ORDER BY at DESC, id DESC LIMIT ?",
+            (watch_id, watch_id, since, since, -1 if limit is None else limit),
+        )
+        return [NotificationRow(*r) for r in rows]
+
+
+def _due_deliveries(self: SQLiteStore, now: str, max_attempts: int, limit: int = 100) -> list[DeliveryRow]:
+    with self._errors("reading webhook deliveries"):
+        rows = self._connection().execute(
+            _DELIVERY_SELECT + " WHERE d.delivered_at IS NULL AND d.next_try_at <= ? AND d.attempts < ?"
+            " ORDER BY d.next_try_at, d.notification_id LIMIT ?",
+            (now, max_attempts, limit),
+        )
+        return [DeliveryRow(*r) for r in rows]
+
+
+def _record_delivery(
+    self: SQLiteStore, notification_id: int, *, at: str, ok: bool, error: str | None = None, next_try_at: str | None = None
+) -> None:
+    with self._errors(f"recording webhook delivery {notification_id}"), self._transaction() as conn:
+        if ok:
+            conn.execute(
+                "UPDATE webhook_deliveries SET attempts = attempts + 1, delivered_at = ?, last_error = NULL"
+                " WHERE notification_id = ? AND delivered_at IS NULL",
+                (at, notification_id),
+            )
+        else:
+            conn.execute(
+                "UPDATE webhook_deliveries SET attempts = attempts + 1, last_error = ?, next_try_at = coalesce(?, next_try_at)"
+                " WHERE notification_id = ? AND delivered_at IS NULL",
+                (error, next_try_at, notification_id),
+            )
+
+
+def _deliveries(self: SQLiteStore, notification_id: int | None = None) -> list[DeliveryRow]:
+    with self._errors("reading webhook deliveries"):
+        rows = self._connection().execute(
+            _DELIVERY_SELECT + " WHERE (? IS NULL OR d.notification_id = ?) ORDER BY d.notification_id",
+            (notification_id, notification_id),
+        )
+        return [DeliveryRow(*r) for r in rows]
+
+
+for _fn in (_put_snapshot, _snapshot_at, _snapshotted_since, _recent_snapshots, _add_watch, _list_watches, _get_watch,
+            _remove_watch, _notifications, _due_deliveries, _record_delivery, _deliveries):  # fmt: skip
+    setattr(SQLiteStore, _fn.__name__[1:], _fn)
 update_abstractmethods(SQLiteStore)
