@@ -51,6 +51,7 @@ from chorus.nlp.annotate import annotate, default_workers
 from chorus.read import read_inputs
 from chorus.read.common import Origin, one_line, over_limit
 from chorus.read.decode import decode_bytes
+from chorus.read.jsonl import TOO_DEEP
 from chorus.read.jsonl import _record as jsonl_record
 from chorus.read.sources import STDIN, expand, kind_of, stem_of
 from chorus.read.warc import read_warc_range
@@ -235,6 +236,9 @@ def _jsonl_lines(lines: Iterable[tuple[int, bytes | None]], origin: Origin, enco
             value = json.loads(text)
         except json.JSONDecodeError as exc:
             yield Rejected(where, f"{label}: not valid JSON ({exc.msg} at column {exc.colno})")
+            continue
+        except RecursionError:  # this line alone, as the JSONL reader does
+            yield Rejected(where, f"{label}: {TOO_DEEP}")
             continue
         yield jsonl_record(value, where, label, origin, enc)
 
