@@ -119,24 +119,24 @@ def _gzip_member(fh: BinaryIO, pos: int, max_bytes: int) -> tuple[bytes | None, 
         if not chunk:
             if consumed == 0:
                 return None, None, None
-            return None, f"the gzip member at byte {pos:,} is truncated (the file ends inside it)", None
+            return None, f"the WARC gzip member at byte {pos:,} is truncated (the file ends inside it)", None
         try:
             out += inflater.decompress(chunk, max_bytes + 1 - len(out))
             while inflater.unconsumed_tail and len(out) <= max_bytes:
                 out += inflater.decompress(inflater.unconsumed_tail, max_bytes + 1 - len(out))
         except zlib.error as exc:
-            return None, f"the gzip member at byte {pos:,} is corrupt ({one_line(exc)})", None
+            return None, f"the WARC gzip member at byte {pos:,} is corrupt ({one_line(exc)})", None
         if len(out) > max_bytes:
-            return None, f"the record at byte {pos:,}: " + over_limit(max_bytes, what="its decompressed data"), None
+            return None, f"the WARC record at byte {pos:,}: " + over_limit(max_bytes, what="its decompressed data"), None
         consumed += len(chunk)
     after = pos + consumed - len(inflater.unused_data)
     head_end = out.find(b"\r\n\r\n")
     length = _content_length(bytes(out[: head_end + 4])) if head_end != -1 else None
     if length is None:
-        return None, f"the gzip member at byte {pos:,} holds no WARC header with a valid Content-Length", after
+        return None, f"the WARC gzip member at byte {pos:,} holds no WARC header with a valid Content-Length", after
     block = len(out) - head_end - 4 - (4 if out.endswith(b"\r\n\r\n") else 0)
     if block != length:
-        return None, f"the record at byte {pos:,} declares Content-Length {length:,} but holds {block:,} bytes", after
+        return None, f"the WARC record at byte {pos:,} declares Content-Length {length:,} but holds {block:,} bytes", after
     return bytes(out), None, after
 
 
@@ -149,24 +149,29 @@ def _plain_record(fh: BinaryIO, pos: int, max_bytes: int) -> tuple[bytes | None,
         if not line:
             if not head.strip():
                 return None, None, None  # blank lines at the end of the file
-            return None, f"the record at byte {pos:,} is truncated inside its header", None
+            return None, f"the WARC record at byte {pos:,} is truncated inside its header", None
         if not head and not line.strip():
             pos += len(line)  # blank lines between records
             continue
         head += line
         if len(head) > MAX_HEADER:
-            return None, f"the record at byte {pos:,} has no end of header within {MAX_HEADER:,} bytes", None
+            return None, f"the WARC record at byte {pos:,} has no end of header within {MAX_HEADER:,} bytes", None
     length = _content_length(bytes(head))
     if length is None:
-        return None, f"the record at byte {pos:,} has no valid Content-Length header", None
+        return None, f"the WARC record at byte {pos:,} has no valid Content-Length header", None
+    fh.seek(0, 2)
+    left = fh.tell() - (pos + len(head))
+    if length > left:
+        return None, f"the WARC record at byte {pos:,} declares Content-Length {length:,} but the file ends after {left:,} bytes", None
+    fh.seek(pos + len(head))
     if length > max_bytes:
-        return None, f"the record at byte {pos:,}: " + over_limit(max_bytes, size=length, what="its block"), None
+        return None, f"the WARC record at byte {pos:,}: " + over_limit(max_bytes, size=length, what="its block"), None
     block = fh.read(length)
     trailer = fh.read(4)
     if len(block) < length:
-        return None, f"the record at byte {pos:,} declares Content-Length {length:,} but the file ends after {len(block):,} bytes", None
+        return None, f"the WARC record at byte {pos:,} declares Content-Length {length:,} but the file ends after {len(block):,} bytes", None
     if trailer != b"\r\n\r\n":
-        return None, f"the record at byte {pos:,} declares Content-Length {length:,}, which does not end where the record ends", None
+        return None, f"the WARC record at byte {pos:,} declares Content-Length {length:,}, which does not end where the record ends", None
     return bytes(head) + block + trailer, None, pos + len(head) + length + 4
 
 
@@ -226,7 +231,7 @@ def _items_of(data: bytes, pos: int, origin: Origin, max_bytes: int) -> Iterator
     try:
         record = next(iter(ArchiveIterator(io.BytesIO(data), ensure_http_headers=False)), None)
         if record is None:
-            yield Rejected(where, f"the record at byte {pos:,} could not be parsed as WARC")
+            yield Rejected(where, f"the WARC record at byte {pos:,} could not be parsed as WARC")
             return
         kind = record.rec_type
         if kind in SKIPPED_TYPES:
@@ -253,7 +258,7 @@ def _items_of(data: bytes, pos: int, origin: Origin, max_bytes: int) -> Iterator
             return
         body = record.content_stream().read(max_bytes + 1)
     except (ArchiveLoadFailed, ValueError, OSError, zlib.error, EOFError) as exc:
-        yield Rejected(where, f"the record at byte {pos:,} is damaged ({one_line(exc) or type(exc).__name__})")
+        yield Rejected(where, f"the WARC record at byte {pos:,} is damaged ({one_line(exc) or type(exc).__name__})")
         return
     if len(body) > max_bytes:
         yield Rejected(source, over_limit(max_bytes, what="record payload"))
