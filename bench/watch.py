@@ -173,6 +173,9 @@ async def fetch_extract(feed_urls: list[str], keep: set[str]) -> tuple[int, int,
 
 
 def main() -> None:
+    import logging
+
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request otherwise
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--hosts", type=int, default=200)
     ap.add_argument("--feeds", type=int, default=500)

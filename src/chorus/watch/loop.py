@@ -142,8 +142,6 @@ class Watcher:
         self.on_event, self.after_cycle = on_event, after_cycle
         self.stop = stop or threading.Event()
         self.batch, self.max_wait_s = batch, max_wait_s
-        self._listed_pages: list[_Page] = []  # listed pages (kind = "page") that changed, this cycle
-        self._prefetched: dict[str, Fetched] = {}  # their bodies, fetched by the poll
         states = store.fetch_states(s.url for s in self.sources)
         # a restarted watch waits out what is left of each source's interval
         self.next_due = {
@@ -171,61 +169,79 @@ class Watcher:
         return reports
 
     def cycle(self, due: Sequence[Source], runner: _LoopThread, fetcher: Fetcher) -> CycleReport:
-        """Poll ``due`` sources, then fetch and ingest the new pages they list."""
+        """Poll ``due`` sources and fetch the new pages each lists as soon as it is
+        polled; ingest the fetched pages in batches while the next ones download."""
         events: list[WatchEvent] = []
         ingested: list[str] = []
-        pages: list[_Page] = []
         for source in due:
             self.next_due[source.name] = time.time() + source.interval_s
-        listed = self._poll(due, runner, fetcher, events)
-        seen: set[str] = set()
-        for source, links in listed:
-            states = self.store.fetch_states(link.url for link in links)
-            for link in links:
-                state = states.get(link.url)
-                if link.url in seen or (state and (state.status in DONE or state.attempts >= MAX_PAGE_ATTEMPTS)):
+        pending: dict[cf.Future, tuple[Source, str, int, FetchState | None] | None] = {}  # None: a page
+        seen: set[str] = set()  # page URLs taken this cycle
+
+        def poll(items: list[tuple[Source, str, int]]) -> None:
+            states = self.store.fetch_states(url for _s, url, _d in items)
+            for source, url, depth in items:
+                state = states.get(url)
+                future = runner.submit(fetcher.get(url, expect="html" if source.kind == "page" else "xml",
+                                                   etag=state.etag if state else None,
+                                                   last_modified=state.last_modified if state else None))  # fmt: skip
+                pending[future] = (source, url, depth, state)
+
+        def fetch_pages(pages: list[_Page], prefetched: Fetched | None = None) -> None:
+            for page in pages:
+                pending[runner.submit(_fetch_page(fetcher, page, prefetched))] = None
+
+        def polled(source: Source, url: str, depth: int, state: FetchState | None, outcome: Outcome) -> None:
+            if source.kind == "page":
+                page = self._poll_page(source, outcome, state, events)
+                if page is not None and url not in seen:
+                    seen.add(url)
+                    fetch_pages([page], outcome if isinstance(outcome, Fetched) else None)
+                return
+            listing = self._record_poll(source, url, outcome, state, events)
+            if listing is None:
+                return
+            states = self.store.fetch_states(link.url for link in listing.links)
+            pages = []
+            for link in listing.links:
+                old = states.get(link.url)
+                if link.url in seen or (old and (old.status in DONE or old.attempts >= MAX_PAGE_ATTEMPTS)):
                     continue
                 seen.add(link.url)
-                pages.append(_Page(source, link, state))
-        pages += [p for p in self._listed_pages if p.link.url not in seen]
-        self._listed_pages = []
-        if pages and not self.stop.is_set():
-            ingested = self._fetch_and_ingest(pages, runner, fetcher, events)
+                pages.append(_Page(source, link, old))
+            fetch_pages(pages)
+            if listing.sitemaps and depth < MAX_SITEMAP_DEPTH:
+                poll([(source, child, depth + 1) for child in listing.sitemaps])
+
+        poll([(s, s.url, 0) for s in due])
+        ready: list[_PageResult] = []
+        try:
+            while (pending or ready) and not self.stop.is_set():
+                timeout = max(0.0, ready[0].done_at + self.max_wait_s - time.monotonic()) if ready else None
+                done, _ = cf.wait(list(pending), timeout=timeout, return_when=cf.FIRST_COMPLETED) if pending else (set(), set())
+                for future in done:
+                    what = pending.pop(future)
+                    if what is not None:
+                        polled(*what, future.result())
+                        continue
+                    result = future.result()
+                    if isinstance(result.outcome, FetchFailed):
+                        self._page_failed(result.page, result.outcome, events)
+                    elif result.document is None:
+                        self._record(self._page_state(result, "rejected", reason=result.reason), "rejected", events, result.reason)
+                    else:
+                        ready.append(result)
+                if ready and (len(ready) >= self.batch or not pending or time.monotonic() - ready[0].done_at >= self.max_wait_s):
+                    ingested += self._ingest(ready[: self.batch], events)
+                    ready = ready[self.batch :]
+        finally:
+            for future in pending:  # stopped: what was not ingested is fetched again next time
+                future.cancel()
         if ingested and self.after_cycle is not None:
             self.after_cycle(self.store)
         return CycleReport(tuple(s.name for s in due), tuple(ingested), tuple(events))
 
     # -- polling --------------------------------------------------------------
-    def _poll(self, due: Sequence[Source], runner: _LoopThread, fetcher: Fetcher, events: list[WatchEvent]) -> list[tuple[Source, list[Link]]]:
-        """Fetch each due source's own URL (and a sitemap index's children); returns
-        the links each lists. A listed page (kind = "page") goes to ``_listed_pages``."""
-        listed: list[tuple[Source, list[Link]]] = []
-        self._listed_pages = []
-        todo = [(s, s.url, 0) for s in due]
-        while todo and not self.stop.is_set():
-            states = self.store.fetch_states(url for _s, url, _d in todo)
-            futures = [
-                runner.submit(fetcher.get(url, expect="html" if s.kind == "page" else "xml",
-                                          etag=states[url].etag if url in states else None,
-                                          last_modified=states[url].last_modified if url in states else None))
-                for s, url, _d in todo
-            ]  # fmt: skip
-            children = []
-            for (source, url, depth), future in zip(todo, futures):
-                outcome = future.result()
-                state = states.get(url)
-                if source.kind == "page":
-                    self._poll_page(source, outcome, state, events)
-                    continue
-                listing = self._record_poll(source, url, outcome, state, events)
-                if listing is None:
-                    continue
-                listed.append((source, list(listing.links)))
-                if listing.sitemaps and depth < MAX_SITEMAP_DEPTH:
-                    children += [(source, child, depth + 1) for child in listing.sitemaps]
-            todo = children
-        return listed
-
     def _record_poll(self, source: Source, url: str, outcome: Outcome, state: FetchState | None, events: list[WatchEvent]) -> Listing | None:
         now = _now()
         if isinstance(outcome, NotModified):
@@ -250,9 +266,9 @@ class Watcher:
                      "polled", events, f"{n} {what}")  # fmt: skip
         return listing
 
-    def _poll_page(self, source: Source, outcome: Outcome, state: FetchState | None, events: list[WatchEvent]) -> None:
+    def _poll_page(self, source: Source, outcome: Outcome, state: FetchState | None, events: list[WatchEvent]) -> _Page | None:
         """A listed page: unchanged (304 or the same bytes) is logged; a changed page is
-        ingested as a new version; a failure is a poll error."""
+        returned, to be ingested as a new version; a failure is a poll error."""
         now = _now()
         url = source.url
         if isinstance(outcome, NotModified) or (
@@ -263,45 +279,13 @@ class Watcher:
             self._record(FetchState(url, source.name, state.status if state else "ok", now, etag, modified,
                                     state.article_id if state else None, state.content_hash if state else None),
                          "not_modified", events)  # fmt: skip
-            return
+            return None
         if isinstance(outcome, FetchFailed):
             self._page_failed(_Page(source, Link(url), state), outcome, events, poll=True)
-            return
-        page = _Page(source, Link(url), state, conditional=True)
-        self._listed_pages.append(page)
-        self._prefetched[url] = outcome
+            return None
+        return _Page(source, Link(url), state, conditional=True)
 
     # -- pages ----------------------------------------------------------------
-    def _fetch_and_ingest(self, pages: list[_Page], runner: _LoopThread, fetcher: Fetcher, events: list[WatchEvent]) -> list[str]:
-        prefetched, self._prefetched = self._prefetched, {}
-        futures = [runner.submit(_fetch_page(fetcher, p, prefetched.get(p.link.url))) for p in pages]
-        pending = set(futures)
-        ready: list[_PageResult] = []
-        ingested: list[str] = []
-        try:
-            while pending or ready:
-                if self.stop.is_set():
-                    break
-                timeout = None
-                if ready:
-                    timeout = max(0.0, ready[0].done_at + self.max_wait_s - time.monotonic())
-                done, pending = cf.wait(pending, timeout=timeout, return_when=cf.FIRST_COMPLETED) if pending else (set(), set())
-                for future in done:
-                    result = future.result()
-                    if isinstance(result.outcome, FetchFailed):
-                        self._page_failed(result.page, result.outcome, events)
-                    elif result.document is None:
-                        self._record(self._page_state(result, "rejected", reason=result.reason), "rejected", events, result.reason)
-                    else:
-                        ready.append(result)
-                if ready and (len(ready) >= self.batch or not pending or time.monotonic() - ready[0].done_at >= self.max_wait_s):
-                    ingested += self._ingest(ready[: self.batch], events)
-                    ready = ready[self.batch :]
-        finally:
-            for future in pending:  # stopped: what was not ingested is fetched again next time
-                future.cancel()
-        return ingested
-
     def _ingest(self, results: list[_PageResult], events: list[WatchEvent]) -> list[str]:
         from chorus.pipeline import ingest_documents
 
