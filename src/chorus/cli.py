@@ -354,6 +354,7 @@ def watch(sources_file: Path, once: bool, db: str | None, workers: int | None, v
       chorus watch sources.toml --db news.db
       chorus watch sources.toml --once
     """
+    import os
     import signal
     import threading
 
@@ -369,7 +370,13 @@ def watch(sources_file: Path, once: bool, db: str | None, workers: int | None, v
     stop = threading.Event()
     errors = 0
 
+    owner = os.getpid()
+
     def on_signal(signum: int, _frame: object) -> None:
+        if os.getpid() != owner:  # a forked annotation worker inherits this handler: die as usual
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
         if not stop.is_set():
             click.echo("stopping after the current item (again to abort)", err=True)
             stop.set()
