@@ -287,8 +287,12 @@ class Watcher:
 
     # -- pages ----------------------------------------------------------------
     def _ingest(self, results: list[_PageResult], events: list[WatchEvent]) -> list[str]:
+        from chorus.nlp.model import load_model
         from chorus.pipeline import ingest_documents
 
+        # the model loaded here once is inherited by every batch's forked annotation
+        # workers, so a batch does not pay for loading it again in each worker
+        load_model(self.settings.model)
         report = ingest_documents([r.document for r in results if r.document], self.store, self.settings)
         added = set(report.added)
         reasons = {r.source: r.reason for r in [*report.rejected, *report.already]}
