@@ -57,7 +57,7 @@ def test_per_host_concurrency_and_gap_are_held_and_hosts_run_side_by_side():
             assert max(r.in_flight for r in site.requests) <= 2  # never more than 2 at once on a host
             assert max(r.in_flight for r in pages) == 2  # and the limit is used, not one at a time
             starts = sorted(r.at for r in site.requests)  # robots.txt included: it counts too
-            assert min(b2 - b1 for b1, b2 in zip(starts, starts[1:])) >= 0.095
+            assert min(b2 - b1 for b1, b2 in zip(starts, starts[1:])) >= 0.08  # 0.1 s, less scheduling jitter
     # 9 requests per host, 2 at a time, 0.3 s each: ~1.5 s per host; the hosts overlap
     assert elapsed < 2 * 1.5
 
@@ -122,9 +122,9 @@ def test_retries_back_off_and_honour_retry_after():
         assert busy.reason == "503 Service Unavailable (after 3 tries)"
         assert limited.reason == "429 Too Many Requests (after 3 tries)"
         at = [r.at for r in site.requests if r.path == "/busy"]
-        assert len(at) == 3 and at[1] - at[0] >= 0.95 and at[2] - at[1] >= 0.95  # Retry-After: 1 beats 0.1 s backoff
+        assert len(at) == 3 and at[1] - at[0] >= 0.9 and at[2] - at[1] >= 0.9  # Retry-After: 1 beats 0.1 s backoff
         at = [r.at for r in site.requests if r.path == "/limited"]
-        assert len(at) == 3 and at[2] - at[1] >= 1.9 * (at[1] - at[0]) * 0.9  # exponential
+        assert len(at) == 3 and at[1] - at[0] >= 0.08 and at[2] - at[1] >= 0.17  # 0.1 s, then 0.2 s (less jitter)
         # a 403 is not retried: asking again at once would not change the answer
         site.route("/forbidden", "no", status=403)
         run(fetch_all(policy, [site.url("/forbidden")]))

@@ -330,8 +330,8 @@ class Fetcher:
             except _Failure as f:
                 result = f
             host.robots, host.robots_failed = None, None
-            if isinstance(result, _Failure) and not (result.status and 400 <= result.status < 500 and result.status != 429):
-                # a 5xx, a timeout, no connection: the site may be down or overloaded
+            if isinstance(result, _Failure) and (result.status is None or result.status >= 500 or result.status == 429):
+                # a 5xx, a 429, a timeout, no connection: the site may be down or overloaded
                 host.robots_failed = f"robots.txt unavailable ({result.reason}); host skipped for now"
                 host.robots_until = loop.time() + ROBOTS_RETRY_S
                 return
@@ -342,7 +342,8 @@ class Fetcher:
                 delay = parser.crawl_delay(self.policy.user_agent)
                 if delay:
                     host.delay_s = max(self.policy.per_host_delay_s, min(float(delay), MAX_CRAWL_DELAY_S))
-            # otherwise a 4xx (no robots.txt: everything allowed) or endless redirects
+            # otherwise a 4xx (no robots.txt: everything allowed), endless redirects, or
+            # an answer that is no robots.txt (oversized, not text): no rules either
             host.robots_until = loop.time() + ROBOTS_TTL_S
 
 
