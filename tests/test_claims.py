@@ -122,3 +122,15 @@ def test_denial_turns_the_denied_side_around():
     assert side_in(frame, "He pushed back on suggestions that the talks have broken down.", "", lexicon().denial)[0] == 1
     assert side_in(frame, "No agreement was reached on Sunday in the talks.", "", lexicon().denial)[0] == -1
     assert side_in(frame, "“That is not accurate,” he said.", "Reports said talks are near collapse.", lexicon().denial)[0] == 1
+
+
+def test_a_dispute_side_names_each_position_once():
+    from chorus.analyze.disputes import _side
+    from chorus.models import Claim
+
+    a = Claim("c1", "Talks were constructive, the spokesman said.", "disputed", ("x",), 1, (Support("x", 0, 44, "t"),))
+    b = Claim("c2", "He pushed back on reports the talks broke down: they were constructive.", "disputed", ("y",), 1,
+              (Support("y", 0, 70, "t"),))  # fmt: skip
+    side = _side([(a, "constructive", ""), (b, "pushed back: broken down; constructive", ""), (a, "Constructive", "")], {})
+    assert side.position == "pushed back: broken down; constructive"
+    assert side.claims == ("c1", "c2")

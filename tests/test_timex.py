@@ -192,3 +192,19 @@ def test_find_times_repairs_spacy_and_maps_to_source(nlp):
         assert article.source_text[t.orig_start : t.orig_end] == t.text
         sentence = doc.sentences[t.sentence]
         assert sentence.start <= t.start < sentence.end
+
+
+@pytest.mark.slow
+def test_an_end_point_of_something_still_going_on_lies_ahead(nlp):
+    from chorus.nlp.timex import tense_at
+
+    def tense(text: str, word: str) -> str | None:
+        i = text.index(word)
+        return tense_at(nlp(text), i, i + len(word))
+
+    # present tense + "through/until": the coming Sunday, not the one just past
+    assert tense("The talks continue through Sunday in the capital.", "Sunday") == "future"
+    assert tense("The truce holds until Friday, officials say.", "Friday") == "future"
+    assert value("Sunday", MONDAY, tense=tense("The talks continue through Sunday.", "Sunday")) == "2031-03-16"
+    # a past clause keeps its past end point
+    assert tense("Negotiators stayed until Sunday.", "Sunday") == "past"

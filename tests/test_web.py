@@ -541,3 +541,22 @@ def test_listing_follows_merges_outlets_and_dates(tmp_path):
         assert rows[0].outlets == ("Harbor Ledger", "Lakeside Daily", "Valley Post")
         assert (rows[0].first_published, rows[0].last_published, rows[0].n_articles) == ("2031-03-04", "2031-03-09", 3)
         assert store.find_stories(StoryQuery(outlet="Valley Post"), limit=10)[0][0].id == target.id
+
+
+def test_entity_page_follows_aliases(tmp_path):
+    """"U.N." and "United Nations" are one entity: its page counts both spellings."""
+    short = make_doc("Harbor Ledger", "Aid convoy reaches Dunmere\n\nA U.N. convoy reached Dunmere on Tuesday.\n",
+                     "2031-03-04", url=None, names=[("U.N.", "ORG")])  # fmt: skip
+    long = make_doc("Valley Post", "Convoy in Dunmere\n\nA United Nations convoy reached Dunmere on Tuesday.\n",
+                    "2031-03-04", url=None, names=[("United Nations", "ORG")])  # fmt: skip
+    db = str(tmp_path / "aliases.db")
+    with open_store(db) as store:
+        store.add(short)
+        store.add(long)
+    app = create_app(Settings(db=db), WebOptions())
+    body = call(app, "GET", "/api/v1/entities/UN").json()
+    assert {(c["label"], c["articles"]) for c in body["labels"]} == {("ORG", 2)}
+    assert "United Nations" in body["aliases"] and "U.N." in body["aliases"]
+    assert "also written" in call(app, "GET", "/entities/UN").text
+    # a name without aliases matches only itself
+    assert call(app, "GET", "/api/v1/entities/Dunmere").status_code == 404

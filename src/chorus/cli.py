@@ -118,16 +118,22 @@ _DB_HELP = "Store: a SQLite file path or sqlite:///PATH (default: $CHORUS_DB, el
 @click.option("--db", default=None, help=_DB_HELP)
 @click.option("--workers", type=int, default=None, help="Annotation processes (default: one per core, at most 2).")
 @click.option("--briefings", is_flag=True, default=None, help="Also compute the briefing of every changed story now (for `chorus serve`; otherwise computed on first view).")
-def ingest(paths: tuple[str, ...], db: str | None, workers: int | None, briefings: bool | None) -> None:
+@click.option("--snapshots/--no-snapshots", default=None, help="Record what changed in each changed story (default on; `chorus changes` and alerts read it). --no-snapshots for bulk loads.")
+def ingest(paths: tuple[str, ...], db: str | None, workers: int | None, briefings: bool | None, snapshots: bool | None) -> None:
     """Add news files to the store. Ingesting the same files again adds nothing.
+    Each changed story is analysed once and what changed is recorded (see `chorus
+    changes`); due alert webhooks are then sent (a failing one never stops ingest).
 
     \b
     Examples:
       chorus ingest examples/corpus
       chorus ingest ../shared/seeds --db /tmp/seeds.db
+      chorus ingest archive/ --no-snapshots     # a bulk load: no per-story analysis
     """
     settings, store = _open_store(db)
-    settings = replace(settings, **{k: v for k, v in {"workers": workers, "briefings": int(bool(briefings)) if briefings else None}.items() if v is not None})
+    flags = {"workers": workers, "briefings": int(bool(briefings)) if briefings else None,
+             "snapshots": None if snapshots is None else int(snapshots)}  # fmt: skip
+    settings = replace(settings, **{k: v for k, v in flags.items() if v is not None})
     with store:
         try:
             report = pipeline.ingest(paths, store, settings)
@@ -136,12 +142,204 @@ def ingest(paths: tuple[str, ...], db: str | None, workers: int | None, briefing
         _report(report.rejected)
         _report(report.already, label="already stored")
         total = store.count_articles()
+        _deliver(store, settings)
     click.echo(
         f"added {len(report.added)} article{'s' * (len(report.added) != 1)}, "
         f"{len(report.already)} already stored, {len(report.rejected)} skipped; "
         f"{total} in {settings.db_path}"
     )
     sys.exit(_status(len(report.added) + len(report.already), len(report.rejected)))
+
+
+def _deliver(store, settings: Settings) -> None:
+    """Send due alert webhooks; report on stderr, never fail the command."""
+    from chorus.alerts import deliver_webhooks
+
+    try:
+        done = deliver_webhooks(store, settings)
+    except ChorusError as exc:
+        click.echo(f"webhooks: not sent ({exc})", err=True)
+        return
+    if done.delivered:
+        click.echo(f"webhooks: delivered {len(done.delivered)}", err=True)
+    for nid, reason in done.failed:
+        click.echo(f"webhooks: notification {nid} not delivered ({reason}); will retry", err=True)
+    for nid in done.gave_up:
+        click.echo(f"webhooks: notification {nid} given up after {settings.webhook_attempts} attempts", err=True)
+
+
+def _since(text: str) -> str:
+    from chorus.changes import iso, parse_since
+
+    try:
+        return iso(parse_since(text))
+    except ChorusError as exc:
+        raise click.BadParameter(str(exc), param_hint="--since") from None
+
+
+@cli.command()
+@click.option("--since", "since_text", default="24h", show_default=True, help="A duration (30m, 24h, 2d, 1w) or an ISO date/time (UTC unless it says).")
+@click.option("--story", default=None, help="Only this story (a merged-away id means the story it joined).")
+@click.option("--format", "fmt", type=click.Choice(["md", "json"]), default="md", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file instead of stdout.")
+@click.option("--db", default=None, help=_DB_HELP)
+def changes(since_text: str, story: str | None, fmt: str, out: Path | None, db: str | None) -> None:
+    """What is new in the stored stories since a time: new reports and outlets, newly
+    corroborated or disputed claims, claims whose status changed, new quotes, speakers
+    and timeline events, each cited. A story born since then shows everything as new.
+
+    \b
+    Examples:
+      chorus changes                       # the last 24 hours
+      chorus changes --since 2d --story s58392e2844b
+      chorus changes --since 2026-11-20T08:00 --format json
+    """
+    import json
+
+    from chorus.render.changes import changes_markdown
+
+    since = _since(since_text)
+    _settings_, store = _open_store(db)
+    with store:
+        try:
+            found = pipeline.changes_since(store, since, story)
+        except ChorusError as exc:
+            raise click.ClickException(str(exc)) from None
+    data = [c.to_dict() for c in found]
+    if fmt == "json":
+        text = json.dumps({"since": since, "stories": data}, ensure_ascii=False, indent=2) + "\n"
+    else:
+        text = changes_markdown(data, since)
+    if out:
+        _write_atomically(out, text)
+        click.echo(f"wrote {out} ({len(data)} changed stor{'ies' if len(data) != 1 else 'y'})", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+@cli.group()
+def alerts() -> None:
+    """Saved watches: an entity, a keyword query or a story. Each ingest that changes a
+    story they concern makes a notification: in the Atom feed /feeds/alerts/ID.atom of
+    `chorus serve`, in `chorus digest`, and POSTed to the watch's webhook if it has one.
+
+    \b
+    Examples:
+      chorus alerts add --entity "Kaldoria"
+      chorus alerts add --query "dam inspection" --webhook https://example.org/hook
+      chorus alerts list
+      chorus alerts remove 2
+    """
+
+
+@alerts.command(name="add")
+@click.option("--entity", default=None, help="A name (any alias counts: 'U.S.' = 'United States').")
+@click.option("--query", default=None, help="Words that must all appear in a new report or a new or changed claim.")
+@click.option("--story", default=None, help="A story id (followed through merges).")
+@click.option("--webhook", default=None, help="POST each notification as JSON to this http(s) URL (retried with backoff).")
+@click.option("--db", default=None, help=_DB_HELP)
+def alerts_add(entity: str | None, query: str | None, story: str | None, webhook: str | None, db: str | None) -> None:
+    """Save a watch (exactly one of --entity, --query, --story).
+
+    \b
+    Examples:
+      chorus alerts add --entity "Kaldoria"
+      chorus alerts add --query "dam inspection" --webhook https://example.org/hook
+      chorus alerts add --story s58392e2844b
+    """
+    from chorus.alerts import check_watch
+
+    given = [(k, v) for k, v in (("entity", entity), ("query", query), ("story", story)) if v is not None]
+    if len(given) != 1:
+        raise click.UsageError("give exactly one of --entity, --query, --story")
+    kind, value = given[0]
+    _settings_, store = _open_store(db)
+    with store:
+        try:
+            check_watch(kind, value, webhook)
+            if kind == "story":
+                value = store.get_story(value).id
+            row = store.add_watch(kind, value.strip(), webhook)
+        except ChorusError as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(f"watch {row.id}: {row.kind} {row.value!r}" + (f", webhook {row.webhook}" if row.webhook else ""))
+
+
+@alerts.command(name="list")
+@click.option("--db", default=None, help=_DB_HELP)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+def alerts_list(db: str | None, as_json: bool) -> None:
+    """List saved watches with their notification counts.
+
+    \b
+    Example:
+      chorus alerts list --json
+    """
+    import json
+    from dataclasses import asdict
+
+    _settings_, store = _open_store(db)
+    with store:
+        rows = [(w, len(store.notifications(w.id))) for w in store.list_watches()]
+    if as_json:
+        for w, n in rows:
+            click.echo(json.dumps({**asdict(w), "notifications": n, "feed": f"/feeds/alerts/{w.id}.atom"}, ensure_ascii=False))
+        return
+    if not rows:
+        click.echo("no watches yet; add one with `chorus alerts add --entity NAME`")
+        return
+    click.echo(f"{'id':>4}  {'kind':6}  {'notified':>8}  {'created':16}  value")
+    for w, n in rows:
+        click.echo(f"{w.id:4}  {w.kind:6}  {n:8}  {w.created_at[:16].replace('T', ' ')}  {w.value}" + (f"  → {w.webhook}" if w.webhook else ""))
+
+
+@alerts.command(name="remove")
+@click.argument("watch_id", type=int)
+@click.option("--db", default=None, help=_DB_HELP)
+def alerts_remove(watch_id: int, db: str | None) -> None:
+    """Remove a watch with its notifications.
+
+    \b
+    Example:
+      chorus alerts remove 2
+    """
+    _settings_, store = _open_store(db)
+    with store:
+        if not store.remove_watch(watch_id):
+            raise click.ClickException(f"no watch {watch_id}; see `chorus alerts list`")
+    click.echo(f"removed watch {watch_id}")
+
+
+@cli.command()
+@click.option("--since", "since_text", default="24h", show_default=True, help="A duration (24h, 7d) or an ISO date/time.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file (atomically) instead of stdout.")
+@click.option("--db", default=None, help=_DB_HELP)
+def digest(since_text: str, out: Path | None, db: str | None) -> None:
+    """A Markdown digest of what changed, per saved watch (or of every story when no
+    watch is saved), each item cited: for mailing with your own tools.
+
+    \b
+    Examples:
+      chorus digest --out digest.md
+      chorus digest --since 7d | mail -s "chorus weekly" me@example.org
+    """
+    from chorus import alerts as alerting
+    from chorus.changes import iso, utc_now
+    from chorus.render.changes import digest_markdown
+
+    since = _since(since_text)
+    _settings_, store = _open_store(db)
+    with store:
+        try:
+            sections = alerting.digest(store, since)
+        except ChorusError as exc:
+            raise click.ClickException(str(exc)) from None
+    text = digest_markdown([(w, [c.to_dict() for c in found]) for w, found in sections], since, iso(utc_now()))
+    if out:
+        _write_atomically(out, text)
+        click.echo(f"wrote {out}", err=True)
+    else:
+        click.echo(text, nl=False)
 
 
 @cli.command()

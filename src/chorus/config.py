@@ -34,6 +34,9 @@ class Settings:
     llm_model: str = "default"
     embedder: str = "wordllama"
     briefings: int = 0  # 1: `chorus ingest` computes changed stories' briefings for the web app at once
+    snapshots: int = 1  # 1: each ingest records a snapshot of every changed story (what `chorus changes` and alerts read); 0 for bulk loads
+    webhook_timeout: int = 10  # seconds per webhook POST
+    webhook_attempts: int = 8  # a webhook delivery is given up after this many failed attempts
     extras: int = 1  # 0 skips quotes and time expressions at annotation (to measure what they cost)  # sentence embeddings: wordllama (default) or minilm (optional extra)
 
     @property

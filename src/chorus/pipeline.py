@@ -2,6 +2,7 @@
 dataclasses; this module is the only place that knows the order.
 
     read -> clean -> annotate -> [store] -> group -> analyze -> (render, in render/)
+                                                     `-> snapshot -> changes -> notifications (alerts)
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from chorus.analyze.entities import canonical_speaker, entity_keys, story_entiti
 from chorus.analyze.framing import framing
 from chorus.analyze.summary import SummaryOptions, summarize
 from chorus.analyze.timeline import InferredDate, story_timeline
+from chorus.changes import Snapshot, StoryChanges, diff, history_notes, iso, snapshot_of, utc_now
 from chorus.clean import clean
 from chorus.config import Settings
 from chorus.dedup import origins, syndication_groups
@@ -30,6 +32,7 @@ from chorus.nlp.model import load_model
 from chorus.nlp.quotes import quote_pieces
 from chorus.read import read_inputs
 from chorus.store import Store, open_store
+from chorus.store.base import NewNotification
 from chorus.stories import (
     Decision,
     Features,
@@ -248,20 +251,38 @@ def _ingest_prepared(prepared: Prepared, store: Store, settings: Settings) -> In
         else:  # another process stored it meanwhile
             already.append(Rejected(doc.article.source, f"already stored as {doc.id}"))
     # articles stored by an interrupted run get their story now too
+    started = iso(utc_now())
     unassigned = [store.get(i) for i in store.unassigned_article_ids()]
     assign_stories(unassigned, store, settings)
-    # with `briefings` on, the stories that changed (created, added to, merged) get
-    # their briefing computed now, so the web app never has to; otherwise the web app
-    # computes a stale briefing on its first view (ingest stays as fast as annotation)
-    if settings.briefings:
-        changed = {store.story_of(d.id) for d in unassigned}
-        refresh_briefings(store, sorted(s for s in changed if s), settings)
+    update_stories(store, started, settings)
     return IngestReport([d.id for d in added], already, prepared.rejected, {a.source: a.id for a in prepared.articles})
+
+
+def update_stories(store: Store, since: str, settings: Settings) -> list[str]:
+    """After story assignment: analyse once each story changed since ``since`` (created,
+    added to, merged, split). With ``snapshots`` on (the default) a snapshot records
+    what changed, for `chorus changes` and alerts; with ``briefings`` or snapshots on,
+    the briefing is cached for the web app. With both off the web app computes a stale
+    briefing on its first view and ingest stays as fast as annotation (bulk loads).
+    Every ingest path calls this once per batch; returns the stories analysed."""
+    if not (settings.briefings or settings.snapshots):
+        return []
+    return refresh_briefings(store, changed_stories(store, since), settings)
+
+
+def changed_stories(store: Store, since: str) -> list[str]:
+    """The live stories changed since ``since`` (a merged-away id counts as the story it
+    joined; a story emptied by a delete is gone)."""
+    from chorus.alerts import live_story
+
+    touched = dict.fromkeys(r.story_id for r in store.revisions(since=since))
+    return list(dict.fromkeys(sid for sid in (live_story(store, t) for t in touched) if sid))
 
 
 def refresh_briefings(store: Store, story_ids: Iterable[str], settings: Settings) -> list[str]:
     """Compute each story's briefing and cache its JSON (``briefing_dict``) and claims
-    in the store, for the web app and API to read; returns the story ids cached (a
+    in the store, for the web app and API to read; with ``settings.snapshots`` on, also
+    record what changed (:func:`record_snapshot`). Returns the story ids cached (a
     merged-away id is cached under the story it joined)."""
     from chorus.render.json import briefing_dict
 
@@ -271,8 +292,55 @@ def refresh_briefings(store: Store, story_ids: Iterable[str], settings: Settings
         story = data["stories"][0]
         claims = [(c["id"], c["text"]) for c in story["claims"]]
         store.put_briefing(story["id"], json.dumps(data, ensure_ascii=False), claims)
+        if settings.snapshots:
+            record_snapshot(store, data)
         done.append(story["id"])
     return done
+
+
+# -- story updates and alerts -----------------------------------------------------
+def record_snapshot(store: Store, briefing: dict, at: str | None = None) -> StoryChanges | None:
+    """Snapshot a story from its briefing JSON and store it with what changed since its
+    previous snapshot and the notifications of the watches that concern it, in one
+    transaction. Nothing is stored when nothing changed (None)."""
+    from chorus import alerts
+
+    snap = snapshot_of(briefing, at or iso(utc_now()))
+    row = store.snapshot_at(snap.story_id)
+    previous = Snapshot.from_dict(json.loads(row.snapshot)) if row else None
+    found = diff(previous, snap, history_notes(store.revisions(snap.story_id, since=previous.at if previous else None)))
+    if previous is not None and found.empty:
+        return None
+    notes = [
+        NewNotification(w.id, json.dumps(body, ensure_ascii=False), w.webhook)
+        for w, body in alerts.notify_for(store, store.list_watches(), found, snap)
+    ]
+    dump = lambda d: json.dumps(d, ensure_ascii=False)  # noqa: E731
+    store.put_snapshot(snap.story_id, snap.at, dump(snap.to_dict()), dump(found.to_dict()), notes)
+    return found
+
+
+def changes_since(store: Store, since: str, story_id: str | None = None) -> list[StoryChanges]:
+    """What is new in each story (or in one; a merged-away id stands for the story it
+    joined) since ``since``: its latest snapshot against its last one at or before
+    ``since``; a story born after ``since`` shows everything as new. Latest first."""
+    from chorus.alerts import live_story
+
+    if story_id is not None:
+        candidates = [store.get_story(story_id).id]
+    else:
+        candidates = list(dict.fromkeys(sid for sid in map(lambda s: live_story(store, s), store.snapshotted_since(since)) if sid))
+    out = []
+    for sid in candidates:
+        latest = store.snapshot_at(sid)
+        if latest is None or latest.at <= since:
+            continue
+        base = store.snapshot_at(sid, since)
+        old = Snapshot.from_dict(json.loads(base.snapshot)) if base else None
+        found = diff(old, Snapshot.from_dict(json.loads(latest.snapshot)), history_notes(store.revisions(sid, since=since)))
+        if not found.empty:
+            out.append(found)
+    return sorted(out, key=lambda c: c.at, reverse=True)
 
 
 def assign_stories(docs: Sequence[AnnotatedArticle], store: Store, settings: Settings, options: StoryOptions = StoryOptions()) -> list[Decision]:

@@ -218,7 +218,10 @@ def _side(items: Sequence[tuple[Claim, str, str]], speakers: Mapping[str, str], 
     for c, _, clause in items:
         own = _origin_names(sentence_origins(clause)) if clause else []
         who += own or _who(c, speakers)
-    phrases = list(dict.fromkeys(p for _, p, _ in items))
+    phrases: list[str] = []
+    for _, p, _ in items:  # "constructive" says nothing "pushed back: …; constructive" did not
+        if not any(p.casefold() in kept.casefold() for kept in phrases):
+            phrases = [kept for kept in phrases if kept.casefold() not in p.casefold()] + [p]
     supports: list[Support] = [s for c in claims for s in c.support]
     return DisputeSide(
         position=", ".join(phrases[:3]),

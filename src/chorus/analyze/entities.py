@@ -48,6 +48,24 @@ def alias_table() -> dict[str, str]:
     return table
 
 
+def name_forms(name: str) -> tuple[str, ...]:
+    """The name and every alias known to mean the same entity (``data/aliases.toml``):
+    "U.S." -> ("United States", "U.S.", "US", ...); a name without aliases alone."""
+    key = normalise(name)
+    canonical = alias_table().get(key)
+    if canonical is None:
+        return (name,)
+    forms = [a for a, c in _alias_forms().items() if c == canonical]
+    return tuple(dict.fromkeys([name, *forms]))
+
+
+@lru_cache(maxsize=1)
+def _alias_forms() -> dict[str, str]:
+    """Each written form in the alias table -> its canonical name."""
+    data = tomllib.loads(resources.files("chorus.data").joinpath("aliases.toml").read_text("utf-8"))
+    return {alias: canonical for canonical, aliases in data.items() for alias in [canonical, *aliases]}
+
+
 def story_entities(docs: Sequence[AnnotatedArticle], limit: int | None = None) -> list[StoryEntity]:
     """Entities of a story, most widely reported first."""
     aliases = alias_table()

@@ -17,6 +17,9 @@ source text.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -72,12 +75,22 @@ class InferredDate:
 
 
 # ----------------------------------------------------------------------------- parsing helpers
+# Sentence parses shared by every _Parser of the process, least recently used first.
+# Inferring dates and building the timeline parse the same sentences, and a story is
+# analysed again after each ingest that changes it (snapshots, a long-running watcher,
+# the web app): with the cache only new articles' sentences are parsed (measured in
+# bench/changes.py). Keys hold the model and the article id, a hash of its content.
+_PARSES: OrderedDict[tuple[int, str, int], Doc] = OrderedDict()
+_PARSES_MAX = 4096  # a parsed sentence is ~10-20 kB
+_PARSES_LOCK = threading.Lock()
+
+
 class _Parser:
     """Parses sentences on demand (only those holding a time expression), once each."""
 
     def __init__(self, nlp: Language | None) -> None:
         self._nlp = nlp
-        self._cache: dict[tuple[str, int], Doc] = {}
+        self._cache = _PARSES
 
     @property
     def nlp(self) -> Language:
@@ -91,11 +104,19 @@ class _Parser:
         """The parse of sentence ``index`` and its start in the cleaned text."""
         if not 0 <= index < len(doc.sentences):
             return None
-        key = (doc.id, index)
+        key = (id(self.nlp), doc.id, index)
         s = doc.sentences[index]
-        if key not in self._cache:
-            self._cache[key] = self.nlp(doc.article.text[s.start : s.end])
-        return self._cache[key], s.start
+        with _PARSES_LOCK:  # the web app analyses in several threads
+            parsed = self._cache.get(key)
+            if parsed is not None:
+                self._cache.move_to_end(key)
+        if parsed is None:
+            parsed = self.nlp(doc.article.text[s.start : s.end])
+            with _PARSES_LOCK:
+                self._cache[key] = parsed
+                while len(self._cache) > _PARSES_MAX:
+                    self._cache.popitem(last=False)
+        return parsed, s.start
 
     def text(self, text: str) -> Doc:
         return self.nlp(text)

@@ -597,7 +597,7 @@ class _Extractor:
     def __init__(self, article: Article, doc: Doc, sentence_starts: Sequence[int] | None) -> None:
         self.article = article
         self.doc = doc
-        self.text = doc.text
+        self.text = article.text  # = doc.text, which spaCy rebuilds on every read
         self.sent_starts = list(sentence_starts) if sentence_starts else _sentence_starts(doc)
         self.para_starts = [a for a, _ in _paragraphs(self.text)]
         self.people = _People(doc)

@@ -1183,9 +1183,16 @@ def tense_at(doc: Doc, start: int, end: int) -> str | None:
     if span.root.dep_ == "poss":  # "Thursday's talks": a noun's date, not the verb's
         return None
     verb = _governing_verb(span.root)
-    if verb is None:
-        return None
-    return _verb_tense(verb)
+    tense = None if verb is None else _verb_tense(verb)
+    # "talks continue through Sunday", "the truce holds until Friday": an end point
+    # of something still going on lies ahead ("stayed until Sunday" stays past)
+    before = doc[span.start - 1] if span.start > 0 else None
+    if tense in {"present", None} and before is not None and before.lower_ in _UNTIL:
+        return "future"
+    return tense
+
+
+_UNTIL = {"until", "till", "through", "thru"}
 
 
 def _governing_verb(tok: Token) -> Token | None:
@@ -1257,16 +1264,17 @@ _DROP_EXACT = {
 }  # fmt: skip
 
 
-def detect(doc: Doc) -> list[Detected]:
-    """Time expressions in a parsed text, repaired and typed, sorted by position."""
-    text = doc.text
+def detect(doc: Doc, text: str | None = None) -> list[Detected]:
+    """Time expressions in a parsed text, repaired and typed, sorted by position.
+    ``text``: ``doc.text`` when the caller has it (spaCy rebuilds it on each read)."""
+    text = doc.text if text is None else text
     spans: list[tuple[int, int]] = []
     labels: dict[tuple[int, int], str] = {}
     for ent in doc.ents:
         if ent.label_ not in {"DATE", "TIME"}:
             continue
         for a, b in _split(text, ent.start_char, ent.end_char):
-            fixed = _repair(doc, a, b)
+            fixed = _repair(doc, a, b, text)
             if fixed:
                 spans.append(fixed)
                 # "the year ended March 31": a twelve-month period, not the calendar year
@@ -1284,7 +1292,7 @@ def detect(doc: Doc) -> list[Detected]:
                 continue
         if any(a < y and x < b for x, y in spans):
             continue
-        fixed = _repair(doc, a, b)
+        fixed = _repair(doc, a, b, text)
         if fixed and doc.char_span(fixed[0], fixed[1]) is not None:
             spans.append(fixed)
     spans = _merge_adjacent(text, sorted(set(spans)))
@@ -1324,9 +1332,9 @@ def _strong_temporal(text: str) -> bool:
     return any(m.group(0).lower() not in {"earlier", "later", "ago", "now"} for m in _TEMPORAL_WORD.finditer(text))
 
 
-def _repair(doc: Doc, a: int, b: int) -> tuple[int, int] | None:
-    """Trim and filter one candidate span; None when it is not a time expression."""
-    text = doc.text
+def _repair(doc: Doc, a: int, b: int, text: str) -> tuple[int, int] | None:
+    """Trim and filter one candidate span; None when it is not a time expression.
+    ``text`` is ``doc.text``, passed in: spaCy rebuilds that string on every read."""
     # whitespace, punctuation, possessives, a stray "the the"
     while a < b and text[a] in " \t\n,;:(\"'“”‘’":
         a += 1
@@ -1460,7 +1468,7 @@ def find_times(article: Article, doc: Doc, sentence_starts: Sequence[int]) -> tu
     ``sentence_starts`` are the cleaned-text starts of chorus's sentences."""
     starts = list(sentence_starts)
     out: list[TimeMention] = []
-    for d in detect(doc):
+    for d in detect(doc, article.text):
         try:
             o_start, o_end = article.offsets.to_original(d.start, d.end)
         except ValueError:

@@ -7,7 +7,7 @@ knows any SQL.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Self
@@ -87,6 +87,7 @@ class StoryQuery:
     date_from: str = ""  # YYYY-MM-DD: stories active on or after this day
     date_to: str = ""  # YYYY-MM-DD: stories active on or before this day
     sort: str = "recent"  # recent (latest publication day, then size) | size | updated
+    aliases: tuple[str, ...] = ()  # other names of that entity, matched as well
 
 
 @dataclass(frozen=True)
@@ -338,11 +339,11 @@ class Store(FetchStateStore):
         """Every outlet with its number of articles, most articles first."""
 
     @abstractmethod
-    def name_counts(self, name: str) -> list[NameCount]:
+    def name_counts(self, names: Sequence[str]) -> list[NameCount]:
         """How the name is mentioned (case-insensitive), per entity label."""
 
     @abstractmethod
-    def quotes_by(self, speaker: str, *, limit: int, offset: int = 0) -> tuple[list[QuoteRow], int]:
+    def quotes_by(self, speakers: Sequence[str], *, limit: int, offset: int = 0) -> tuple[list[QuoteRow], int]:
         """Quotes whose speaker is ``speaker`` (case-insensitive), newest first."""
 
     @abstractmethod
@@ -386,3 +387,109 @@ class Store(FetchStateStore):
         grown as :meth:`save_assignment` would (score 1.0, revisions "created" and
         "added"); an article already stored is skipped. Returns how many were stored."""
 
+    # -- changes and alerts ---------------------------------------------------------
+    # Snapshots, watches, notifications, webhook deliveries (rows at the end of this module).
+    @abstractmethod
+    def put_snapshot(self, story_id: str, at: str, snapshot_json: str, changes_json: str,
+                     notifications: Iterable[NewNotification] = ()) -> int:  # fmt: skip
+        """In one transaction: the snapshot, the changes against the story's previous
+        one, and the notifications (with their pending webhook deliveries); returns the
+        snapshot's sequence number."""
+
+    @abstractmethod
+    def snapshot_at(self, story_id: str, at: str | None = None) -> StoredSnapshot | None:
+        """The story's last snapshot taken at or before ``at`` (None: its latest)."""
+
+    @abstractmethod
+    def snapshotted_since(self, since: str) -> list[str]:
+        """Ids of the stories with a snapshot taken after ``since``, latest first."""
+
+    @abstractmethod
+    def recent_snapshots(self, limit: int, story_id: str | None = None) -> list[StoredSnapshot]:
+        """The latest snapshots (of one story, or of all), latest first."""
+
+    @abstractmethod
+    def add_watch(self, kind: str, value: str, webhook: str | None = None) -> WatchRow: ...
+
+    @abstractmethod
+    def list_watches(self) -> list[WatchRow]: ...
+
+    @abstractmethod
+    def get_watch(self, watch_id: int) -> WatchRow | None: ...
+
+    @abstractmethod
+    def remove_watch(self, watch_id: int) -> bool:
+        """Remove a watch with its notifications and deliveries; False if unknown."""
+
+    @abstractmethod
+    def notifications(self, watch_id: int | None = None, since: str | None = None, limit: int | None = None) -> list[NotificationRow]:
+        """Notifications (of one watch, or all), at or after ``since``, latest first."""
+
+    @abstractmethod
+    def due_deliveries(self, now: str, max_attempts: int, limit: int = 100) -> list[DeliveryRow]:
+        """Webhook deliveries not yet made, due at ``now``, tried fewer than
+        ``max_attempts`` times; oldest first."""
+
+    @abstractmethod
+    def record_delivery(self, notification_id: int, *, at: str, ok: bool, error: str | None = None,
+                        next_try_at: str | None = None) -> None:  # fmt: skip
+        """Record one attempt: delivered at ``at``, or failed with ``error`` and due
+        again at ``next_try_at``."""
+
+    @abstractmethod
+    def deliveries(self, notification_id: int | None = None) -> list[DeliveryRow]:
+        """Every delivery (of one notification), oldest first."""
+
+
+# -- changes and alerts ----------------------------------------------------------
+# Story snapshots (what a story looked like after each ingest that changed it), saved
+# watches, their notifications and webhook deliveries. Rows here; SQL in the backend's
+# section of the same name; the logic in chorus.changes and chorus.alerts.
+
+
+@dataclass(frozen=True)
+class StoredSnapshot:
+    seq: int
+    story_id: str
+    at: str  # ISO 8601 UTC
+    snapshot: str  # JSON: chorus.changes.Snapshot.to_dict
+    changes: str  # JSON: chorus.changes.StoryChanges.to_dict against the story's previous snapshot
+
+
+@dataclass(frozen=True)
+class WatchRow:
+    id: int
+    kind: str  # entity | query | story
+    value: str
+    webhook: str | None
+    created_at: str
+
+
+@dataclass(frozen=True)
+class NewNotification:
+    """A notification to store with its snapshot: for ``watch_id``, with this payload
+    (JSON), POSTed to ``webhook`` when there is one."""
+
+    watch_id: int
+    payload: str
+    webhook: str | None = None
+
+
+@dataclass(frozen=True)
+class NotificationRow:
+    id: int
+    watch_id: int
+    story_id: str
+    at: str
+    payload: str  # JSON, the webhook body
+
+
+@dataclass(frozen=True)
+class DeliveryRow:
+    notification_id: int
+    url: str
+    attempts: int
+    next_try_at: str
+    delivered_at: str | None
+    last_error: str | None
+    payload: str

@@ -251,7 +251,56 @@ MIGRATIONS: list[tuple[str, ...]] = [
         "CREATE TRIGGER story_totals_delete AFTER DELETE ON story_articles BEGIN"
         " UPDATE story_totals SET assigned = assigned - 1; END",
     ),
-    # v6: `chorus watch` fetch state: validators and last outcome per URL (so a
+    # changes and alerts: a snapshot of a story after each ingest that changed it (with
+    # the changes against its previous one), saved watches, their notifications, and
+    # webhook deliveries with their retry state
+    (
+        """
+        CREATE TABLE story_snapshots (
+            seq INTEGER PRIMARY KEY,
+            story_id TEXT NOT NULL,  -- as it was then (a later merge does not rewrite it)
+            at TEXT NOT NULL,  -- ISO 8601 UTC
+            snapshot TEXT NOT NULL,  -- JSON, chorus.changes.Snapshot
+            changes TEXT NOT NULL  -- JSON, chorus.changes.StoryChanges against the previous snapshot
+        )
+        """,
+        "CREATE INDEX story_snapshots_story ON story_snapshots (story_id, at)",
+        "CREATE INDEX story_snapshots_at ON story_snapshots (at)",
+        """
+        CREATE TABLE watches (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN ('entity', 'query', 'story')),
+            value TEXT NOT NULL,
+            webhook TEXT,
+            created_at TEXT NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE notifications (
+            id INTEGER PRIMARY KEY,
+            watch_id INTEGER NOT NULL REFERENCES watches (id) ON DELETE CASCADE,
+            story_id TEXT NOT NULL,
+            snapshot_seq INTEGER NOT NULL,
+            at TEXT NOT NULL,
+            payload TEXT NOT NULL,  -- JSON, the webhook body
+            UNIQUE (watch_id, snapshot_seq)
+        )
+        """,
+        "CREATE INDEX notifications_watch ON notifications (watch_id, at)",
+        "CREATE INDEX notifications_at ON notifications (at)",
+        """
+        CREATE TABLE webhook_deliveries (
+            notification_id INTEGER PRIMARY KEY REFERENCES notifications (id) ON DELETE CASCADE,
+            url TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_try_at TEXT NOT NULL,
+            delivered_at TEXT,
+            last_error TEXT
+        )
+        """,
+        "CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_try_at) WHERE delivered_at IS NULL",
+    ),
+    # v7: `chorus watch` fetch state: validators and last outcome per URL (so a
     # restarted watch sends conditional GETs and never refetches a page it has), and
     # the log of every fetch outcome per source
     (
@@ -701,11 +750,12 @@ class SQLiteStore(Store):
             where.append("s.id IN (SELECT story_id FROM story_outlets WHERE outlet = ?)")
             params.append(query.outlet)
         if query.entity:
+            names = list(dict.fromkeys([query.entity, *query.aliases]))
             where.append(
                 "s.id IN (SELECT sa.story_id FROM mentions m JOIN story_articles sa ON sa.article_id = m.article_id"
-                " WHERE m.text = ? COLLATE NOCASE)"
+                f" WHERE m.text COLLATE NOCASE IN ({', '.join('?' * len(names))}))"
             )
-            params.append(query.entity)
+            params += names
         for value, test in ((query.date_from, "s.last_day >= ?"), (query.date_to, "s.first_day <= ?")):
             if value:
                 day = day_number(value)
@@ -776,25 +826,28 @@ class SQLiteStore(Store):
             )
             return [(r[0], int(r[1])) for r in rows]
 
-    def name_counts(self, name: str) -> list[NameCount]:
+    def name_counts(self, names: Sequence[str]) -> list[NameCount]:
+        names = list(dict.fromkeys(names))
         with self._errors("counting mentions"):
             rows = self._connection().execute(
-                "SELECT label, count(*) AS n, count(DISTINCT article_id) FROM mentions WHERE text = ? COLLATE NOCASE"
-                " GROUP BY label ORDER BY n DESC, label",
-                (name,),
+                "SELECT label, count(*) AS n, count(DISTINCT article_id) FROM mentions"
+                f" WHERE text COLLATE NOCASE IN ({', '.join('?' * len(names))}) GROUP BY label ORDER BY n DESC, label",
+                names,
             )
             return [NameCount(r[0], int(r[1]), int(r[2])) for r in rows]
 
-    def quotes_by(self, speaker: str, *, limit: int, offset: int = 0) -> tuple[list[QuoteRow], int]:
+    def quotes_by(self, speakers: Sequence[str], *, limit: int, offset: int = 0) -> tuple[list[QuoteRow], int]:
+        speakers = list(dict.fromkeys(speakers))
+        among = f"IN ({', '.join('?' * len(speakers))})"
         with self._errors("reading quotes"):
             conn = self._connection()
-            (total,) = conn.execute("SELECT count(*) FROM quotes WHERE speaker = ? COLLATE NOCASE", (speaker,)).fetchone()
+            (total,) = conn.execute(f"SELECT count(*) FROM quotes WHERE speaker COLLATE NOCASE {among}", speakers).fetchone()
             rows = conn.execute(
                 "SELECT q.article_id, a.outlet, a.title, a.published, sa.story_id, q.speaker, q.speaker_role, q.text,"
                 " q.kind, q.cue, q.orig_start, q.orig_end FROM quotes q JOIN articles a ON a.id = q.article_id"
-                " LEFT JOIN story_articles sa ON sa.article_id = q.article_id WHERE q.speaker = ? COLLATE NOCASE"
+                f" LEFT JOIN story_articles sa ON sa.article_id = q.article_id WHERE q.speaker COLLATE NOCASE {among}"
                 " ORDER BY coalesce(a.published, '') DESC, a.seq DESC, q.pos LIMIT ? OFFSET ?",
-                (speaker, limit, offset),
+                (*speakers, limit, offset),
             ).fetchall()
         return [QuoteRow(*r) for r in rows], int(total)
 
@@ -1172,6 +1225,150 @@ def _bulk_batch(
 
 
 SQLiteStore.bulk_assign = _bulk_assign  # type: ignore[method-assign]
+update_abstractmethods(SQLiteStore)
+
+
+# -- changes and alerts --------------------------------------------------------------
+# Store's snapshot, watch, notification and webhook-delivery methods for SQLite, kept
+# together and attached to SQLiteStore below (like the bulk load above).
+from chorus.store.base import DeliveryRow, NewNotification, NotificationRow, StoredSnapshot, WatchRow  # noqa: E402
+
+_SNAPSHOT_COLUMNS = "seq, story_id, at, snapshot, changes"
+_DELIVERY_SELECT = (
+    "SELECT d.notification_id, d.url, d.attempts, d.next_try_at, d.delivered_at, d.last_error, n.payload"
+    " FROM webhook_deliveries d JOIN notifications n ON n.id = d.notification_id"
+)
+
+
+def _put_snapshot(
+    self: SQLiteStore, story_id: str, at: str, snapshot_json: str, changes_json: str, notifications: Iterable[NewNotification] = ()
+) -> int:
+    notifications = list(notifications)
+    with self._errors(f"recording a snapshot of story {story_id}"), self._transaction() as conn:
+        seq = conn.execute(
+            "INSERT INTO story_snapshots (story_id, at, snapshot, changes) VALUES (?, ?, ?, ?)",
+            (story_id, at, snapshot_json, changes_json),
+        ).lastrowid
+        for n in notifications:
+            nid = conn.execute(
+                "INSERT INTO notifications (watch_id, story_id, snapshot_seq, at, payload) VALUES (?, ?, ?, ?, ?)",
+                (n.watch_id, story_id, seq, at, n.payload),
+            ).lastrowid
+            if n.webhook:
+                conn.execute(
+                    "INSERT INTO webhook_deliveries (notification_id, url, attempts, next_try_at) VALUES (?, ?, 0, ?)",
+                    (nid, n.webhook, at),
+                )
+    return int(seq)
+
+
+def _snapshot_at(self: SQLiteStore, story_id: str, at: str | None = None) -> StoredSnapshot | None:
+    with self._errors(f"reading the snapshots of story {story_id}"):
+        row = self._connection().execute(
+            f"SELECT {_SNAPSHOT_COLUMNS} FROM story_snapshots WHERE story_id = ? AND (? IS NULL OR at <= ?)"
+            " ORDER BY at DESC, seq DESC LIMIT 1",
+            (story_id, at, at),
+        ).fetchone()
+    return StoredSnapshot(*row) if row else None
+
+
+def _snapshotted_since(self: SQLiteStore, since: str) -> list[str]:
+    with self._errors("listing changed stories"):
+        rows = self._connection().execute(
+            "SELECT story_id, max(at) AS last FROM story_snapshots WHERE at > ? GROUP BY story_id ORDER BY last DESC, story_id",
+            (since,),
+        )
+        return [r[0] for r in rows]
+
+
+def _recent_snapshots(self: SQLiteStore, limit: int, story_id: str | None = None) -> list[StoredSnapshot]:
+    with self._errors("reading snapshots"):
+        rows = self._connection().execute(
+            f"SELECT {_SNAPSHOT_COLUMNS} FROM story_snapshots WHERE (? IS NULL OR story_id = ?) ORDER BY at DESC, seq DESC LIMIT ?",
+            (story_id, story_id, limit),
+        )
+        return [StoredSnapshot(*r) for r in rows]
+
+
+def _add_watch(self: SQLiteStore, kind: str, value: str, webhook: str | None = None) -> WatchRow:
+    now = _utc_now()
+    with self._errors("saving a watch"), self._transaction() as conn:
+        wid = conn.execute(
+            "INSERT INTO watches (kind, value, webhook, created_at) VALUES (?, ?, ?, ?)", (kind, value, webhook, now)
+        ).lastrowid
+    return WatchRow(int(wid), kind, value, webhook, now)
+
+
+def _list_watches(self: SQLiteStore) -> list[WatchRow]:
+    with self._errors("listing watches"):
+        return [WatchRow(*r) for r in self._connection().execute("SELECT id, kind, value, webhook, created_at FROM watches ORDER BY id")]
+
+
+def _get_watch(self: SQLiteStore, watch_id: int) -> WatchRow | None:
+    with self._errors(f"reading watch {watch_id}"):
+        row = self._connection().execute(
+            "SELECT id, kind, value, webhook, created_at FROM watches WHERE id = ?", (watch_id,)
+        ).fetchone()
+    return WatchRow(*row) if row else None
+
+
+def _remove_watch(self: SQLiteStore, watch_id: int) -> bool:
+    with self._errors(f"removing watch {watch_id}"), self._transaction() as conn:
+        return conn.execute("DELETE FROM watches WHERE id = ?", (watch_id,)).rowcount > 0  # cascades
+
+
+def _notifications(
+    self: SQLiteStore, watch_id: int | None = None, since: str | None = None, limit: int | None = None
+) -> list[NotificationRow]:
+    with self._errors("reading notifications"):
+        rows = self._connection().execute(
+            "SELECT id, watch_id, story_id, at, payload FROM notifications WHERE (? IS NULL OR watch_id = ?)"
+            " AND (? IS NULL OR at >= ?) ORDER BY at DESC, id DESC LIMIT ?",
+            (watch_id, watch_id, since, since, -1 if limit is None else limit),
+        )
+        return [NotificationRow(*r) for r in rows]
+
+
+def _due_deliveries(self: SQLiteStore, now: str, max_attempts: int, limit: int = 100) -> list[DeliveryRow]:
+    with self._errors("reading webhook deliveries"):
+        rows = self._connection().execute(
+            _DELIVERY_SELECT + " WHERE d.delivered_at IS NULL AND d.next_try_at <= ? AND d.attempts < ?"
+            " ORDER BY d.next_try_at, d.notification_id LIMIT ?",
+            (now, max_attempts, limit),
+        )
+        return [DeliveryRow(*r) for r in rows]
+
+
+def _record_delivery(
+    self: SQLiteStore, notification_id: int, *, at: str, ok: bool, error: str | None = None, next_try_at: str | None = None
+) -> None:
+    with self._errors(f"recording webhook delivery {notification_id}"), self._transaction() as conn:
+        if ok:
+            conn.execute(
+                "UPDATE webhook_deliveries SET attempts = attempts + 1, delivered_at = ?, last_error = NULL"
+                " WHERE notification_id = ? AND delivered_at IS NULL",
+                (at, notification_id),
+            )
+        else:
+            conn.execute(
+                "UPDATE webhook_deliveries SET attempts = attempts + 1, last_error = ?, next_try_at = coalesce(?, next_try_at)"
+                " WHERE notification_id = ? AND delivered_at IS NULL",
+                (error, next_try_at, notification_id),
+            )
+
+
+def _deliveries(self: SQLiteStore, notification_id: int | None = None) -> list[DeliveryRow]:
+    with self._errors("reading webhook deliveries"):
+        rows = self._connection().execute(
+            _DELIVERY_SELECT + " WHERE (? IS NULL OR d.notification_id = ?) ORDER BY d.notification_id",
+            (notification_id, notification_id),
+        )
+        return [DeliveryRow(*r) for r in rows]
+
+
+for _fn in (_put_snapshot, _snapshot_at, _snapshotted_since, _recent_snapshots, _add_watch, _list_watches, _get_watch,
+            _remove_watch, _notifications, _due_deliveries, _record_delivery, _deliveries):  # fmt: skip
+    setattr(SQLiteStore, _fn.__name__[1:], _fn)
 update_abstractmethods(SQLiteStore)
 
 

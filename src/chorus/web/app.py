@@ -20,7 +20,8 @@ from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import urlencode
+from dataclasses import replace
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -34,13 +35,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from chorus import __version__, pipeline
 from chorus.config import Settings
 from chorus.errors import ChorusError, StoreError
+from chorus.analyze.entities import name_forms
 from chorus.store import open_store
 from chorus.store.base import ArticleNotFound, CachedBriefing, Store, StoryQuery, StoryRow
 from chorus.web import export as exports
 from chorus.web import ingest as ingesting
 from chorus.web import schemas as m
 from chorus.web.highlight import snippet_html
-from chorus.web.views import article_json, article_view, entity_href, story_view
+from chorus.changes import iso, parse_since
+from chorus.render.changes import AtomEntry, atom_feed, story_markdown, summary_line, tag_uri
+from chorus.web.views import article_json, article_view, changes_view, entity_href, story_view
 
 log = logging.getLogger("chorus.web")
 
@@ -369,9 +373,22 @@ def create_app(settings: Settings, options: WebOptions | None = None) -> FastAPI
             if not outcome.added:
                 ingesting.discard(folder)
         backend.forget_rendered()
+        if outcome.added:
+            threading.Thread(target=deliver_alerts, name="chorus-webhooks", daemon=True).start()
         if not outcome.added and not outcome.already:
             return 422, outcome
         return (201 if outcome.added else 200), outcome
+
+    def deliver_alerts() -> None:
+        """Send the alert webhooks an upload made due, off the request (a slow or
+        failing endpoint never holds the answer up), on a connection of its own."""
+        from chorus.alerts import deliver_webhooks
+
+        try:
+            with open_store(backend.settings.db_path) as store:
+                deliver_webhooks(store, backend.settings)
+        except ChorusError as exc:
+            log.warning("alert webhooks not sent: %s", exc)
 
     # -- pages ---------------------------------------------------------------------
     # Hot pages run on the event loop when their answer is cached (one or two indexed
@@ -407,27 +424,70 @@ def create_app(settings: Settings, options: WebOptions | None = None) -> FastAPI
         return Packed.of(html.encode(), HTML)
 
     @app.get("/stories/{story_id}", include_in_schema=False)
-    async def story_page(request: Request, story_id: str) -> Response:
+    async def story_page(request: Request, story_id: str, since: str = "") -> Response:
         sid, updated, computed = backend.store().story_stamp(story_id)
         if sid != story_id:  # merged away: the story it joined
-            return RedirectResponse(f"/stories/{sid}", status_code=301)
-        hit = backend.rendered(("story", sid, computed)) if computed and computed >= updated else None
+            return RedirectResponse(f"/stories/{sid}" + (f"?{urlencode({'since': since})}" if since else ""), status_code=301)
+        moment = since_param(since) if since else ""
+        hit = backend.rendered(page_key(sid, computed, moment)) if computed and computed >= updated else None
         if hit is None:
-            hit = await run_in_threadpool(render_story, sid)
+            hit = await run_in_threadpool(render_story, sid, since, moment)
         return hit.response(request)
 
-    def render_story(story_id: str) -> Packed:
+    def page_key(sid: str, computed: str | None, moment: str) -> tuple:
+        # the latest snapshot is part of the page ("What's new"); a relative ?since=
+        # moves with the clock, so such a page is kept for the minute
+        latest = backend.store().snapshot_at(sid)
+        return ("story", sid, computed, latest.seq if latest else None, moment[:16])
+
+    def render_story(story_id: str, since: str = "", moment: str = "") -> Packed:
         with backend.lock_for(f"render:{story_id}"):  # many readers of a new story: one renders
             sid, updated, computed = backend.store().story_stamp(story_id)
-            hit = backend.rendered(("story", sid, computed)) if computed and computed >= updated else None
-            return hit or _render_story(sid)
+            hit = backend.rendered(page_key(sid, computed, moment)) if computed and computed >= updated else None
+            return hit or _render_story(sid, since, moment)
 
-    def _render_story(story_id: str) -> Packed:
+    def _render_story(story_id: str, since: str = "", moment: str = "") -> Packed:
         row, cached = backend.briefing(story_id)
         data = json.loads(cached.json)
-        view = story_view(data, cached_sources(data), cached.computed_at)
-        body = env.get_template("story.html").render(story=view, row=row).encode()
-        return backend.keep_rendered(("story", row.id, cached.computed_at), Packed.of(body, HTML))
+        sources = cached_sources(data)
+        view = story_view(data, sources, cached.computed_at)
+        news_state, news = "", None
+        found = story_changes(row.id, moment or None)
+        if found is None:
+            news_state = "missing" if not moment else "empty"
+        elif found["empty"]:
+            news_state = "empty"
+        else:
+            news_state, news = "ok", changes_view(found, data, sources)
+            if not moment and news.is_new:  # the whole page is new: the section just says so
+                news = replace(news, groups=())
+        choices = [("", "the previous update"), ("24h", "24 hours"), ("7d", "7 days"), ("30d", "30 days")]
+        if since and since not in dict(choices):
+            choices.append((since, since))
+        body = env.get_template("story.html").render(
+            story=view, row=row, news=news, news_state=news_state, since=since, since_choices=choices
+        ).encode()
+        return backend.keep_rendered(page_key(row.id, cached.computed_at, moment), Packed.of(body, HTML))
+
+    def since_param(text: str) -> str:
+        try:
+            return iso(parse_since(text))
+        except ChorusError as exc:
+            raise ApiError(400, "invalid_parameter", str(exc)) from None
+
+    def story_changes(story_id: str, since: str | None) -> dict | None:
+        """A story's changes since a time, or (``since`` None) since its previous
+        snapshot; None when no snapshot of it is recorded."""
+        store = backend.store()
+        latest = store.snapshot_at(story_id)
+        if latest is None:
+            return None
+        if since is None:
+            return json.loads(latest.changes)
+        found = pipeline.changes_since(store, since, story_id)
+        if found:
+            return found[0].to_dict()
+        return {**json.loads(latest.changes), "empty": True}
 
     @app.get("/stories/{story_id}/export/{fmt}", include_in_schema=False)
     def story_export_page(story_id: str, fmt: str) -> Response:
@@ -616,17 +676,79 @@ def create_app(settings: Settings, options: WebOptions | None = None) -> FastAPI
             raise ApiError(422, "nothing_usable", "no input could be used; see details", details=outcome.to_dict()["rejected"])
         return JSONResponse(outcome.to_dict(), status_code=status)
 
+    @api.get("/stories/{story_id}/changes", tags=["changes"], response_model=m.StoryChangesOut)
+    def get_story_changes(
+        story_id: str,
+        since: Annotated[str, Query(description="30m, 24h, 2d, 1w or an ISO date/time; default: since the story's previous update")] = "",
+    ) -> dict:
+        """What is new in one story (docs/ALERTS.md): new reports and outlets, claims
+        newly corroborated or disputed, status changes, new quotes, speakers and
+        timeline events, each cited. `changes` is null when no update is recorded."""
+        sid = backend.store().get_story(story_id).id
+        moment = since_param(since) if since else None
+        return {"story": sid, "requested": story_id, "since": moment, "changes": story_changes(sid, moment), "page": f"/stories/{sid}"}
+
+    @api.get("/changes", tags=["changes"], response_model=m.ChangesOut)
+    def list_changes(
+        since: Annotated[str, Query(description="30m, 24h, 2d, 1w or an ISO date/time")] = "24h",
+    ) -> dict:
+        """Every story that changed since a time, latest first, with what is new in it."""
+        moment = since_param(since)
+        return {"since": moment, "stories": [c.to_dict() for c in pipeline.changes_since(backend.store(), moment)]}
+
     app.include_router(api)
+
+    # -- feeds --------------------------------------------------------------------------
+    FEED_ENTRIES = 50
+    ATOM_TYPE = "application/atom+xml; charset=utf-8"
+
+    @app.get("/feeds/changes.atom", include_in_schema=False)
+    def changes_feed(request: Request) -> Response:
+        base = str(request.base_url).rstrip("/")
+        rows = backend.store().recent_snapshots(FEED_ENTRIES)
+        entries = []
+        for r in rows:
+            ch = json.loads(r.changes)
+            entries.append(AtomEntry(
+                tag_uri("story", r.story_id, r.at), f"{ch['title']}: {summary_line(ch)}", r.at,
+                f"{base}/stories/{quote(r.story_id, safe='')}", story_markdown(ch),
+            ))  # fmt: skip
+        body = atom_feed(tag_uri("changes"), "chorus: what changed in the stories", f"{base}/feeds/changes.atom",
+                         f"{base}/stories", entries, rows[0].at if rows else "")  # fmt: skip
+        return Response(body, media_type=ATOM_TYPE)
+
+    @app.get("/feeds/alerts/{watch_id}.atom", include_in_schema=False)
+    def alert_feed(request: Request, watch_id: int) -> Response:
+        store = backend.store()
+        watch = store.get_watch(watch_id)
+        if watch is None:
+            raise ApiError(404, "not_found", f"no watch {watch_id}; see `chorus alerts list`")
+        base = str(request.base_url).rstrip("/")
+        rows = store.notifications(watch_id, limit=FEED_ENTRIES)
+        entries = []
+        for n in rows:
+            body = json.loads(n.payload)
+            ch = body["changes"]
+            entries.append(AtomEntry(
+                tag_uri("alert", str(watch_id), str(n.id)), f"{ch['title']}: {summary_line(ch)}", n.at,
+                f"{base}/stories/{quote(n.story_id, safe='')}", story_markdown(ch),
+            ))  # fmt: skip
+        title = f"chorus alert {watch.id}: {watch.kind} “{watch.value}”"
+        doc = atom_feed(tag_uri("alert", str(watch_id)), title, f"{base}/feeds/alerts/{watch_id}.atom", f"{base}/stories",
+                        entries, rows[0].at if rows else watch.created_at)  # fmt: skip
+        return Response(doc, media_type=ATOM_TYPE)
 
     def entity_data(name: str, *, limit: int, offset: int) -> dict:
         store = backend.store()
-        counts = store.name_counts(name)
-        rows, n_stories = store.find_stories(StoryQuery(entity=name, sort="recent"), limit=limit, offset=offset)
-        quotes, n_quotes = store.quotes_by(name, limit=limit, offset=offset)
+        forms = name_forms(name)  # "U.S." finds "United States" too
+        counts = store.name_counts(forms)
+        rows, n_stories = store.find_stories(StoryQuery(entity=name, aliases=forms, sort="recent"), limit=limit, offset=offset)
+        quotes, n_quotes = store.quotes_by(forms, limit=limit, offset=offset)
         if not counts and not n_quotes:
             raise ApiError(404, "not_found", f"no article mentions {name!r} and nobody of that name is quoted")
         return {
             "name": name,
+            "aliases": [f for f in forms if f != name],
             "labels": [asdict(c) for c in counts],
             "stories": [story_item(r) for r in rows],
             "stories_total": n_stories,

@@ -138,6 +138,7 @@ class QuoteRowOut(BaseModel):
 
 class EntityOut(BaseModel):
     name: str
+    aliases: list[str] = []  # other names of the entity (data/aliases.toml), matched too
     labels: list[LabelCount]
     stories: list[StoryItem]
     stories_total: int
@@ -192,3 +193,16 @@ class IngestOut(BaseModel):
     already: list[RejectedOut]
     rejected: list[RejectedOut]
     stories: list[str]
+
+
+class StoryChangesOut(BaseModel):
+    story: str = Field(description="the story's id (a merged-away id answers with the story it joined)")
+    requested: str
+    since: str | None = Field(description="ISO time compared from; null: since the story's previous update")
+    changes: dict[str, Any] | None = Field(description="StoryChanges JSON (docs/ALERTS.md); null when no update is recorded")
+    page: str
+
+
+class ChangesOut(BaseModel):
+    since: str
+    stories: list[dict[str, Any]] = Field(description="StoryChanges JSON of each changed story, latest first")

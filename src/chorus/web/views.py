@@ -190,11 +190,12 @@ class StoryView:
 class _Citer:
     """Makes Cite objects for one page, numbering them."""
 
-    def __init__(self, story: Mapping, articles: Mapping[str, Mapping], sources: Mapping[str, str]) -> None:
+    def __init__(self, story: Mapping, articles: Mapping[str, Mapping], sources: Mapping[str, str], prefix: str = "") -> None:
         self.number = {aid: k for k, aid in enumerate(story["articles"], 1)}
         self.articles = articles
         self.sources = sources
         self.count = 0
+        self.prefix = prefix  # keeps keys unique when two citers number one page
 
     def __call__(self, article: str, start: int, end: int) -> Cite | None:
         a = self.articles.get(article)
@@ -203,7 +204,7 @@ class _Citer:
         self.count += 1
         source = self.sources.get(article, "")
         return Cite(
-            key=f"c{self.count}",
+            key=f"{self.prefix}c{self.count}",
             n=self.number.get(article, 0),
             article=article,
             start=start,
@@ -600,3 +601,68 @@ def quotes_csv(data: Mapping) -> str:
             outlets_of.get(q["article"], ""), q["start"], q["end"],
         )])  # fmt: skip
     return buf.getvalue()
+
+
+# -- what's new on the story page -------------------------------------------------
+@dataclass(frozen=True)
+class ChangesView:
+    since: str | None  # the snapshot compared against (None: the story is new)
+    at: str
+    is_new: bool
+    notes: tuple[str, ...]  # merges and splits, in words
+    articles: tuple[ArticleLine, ...]  # new reports
+    outlets: tuple[str, ...]  # new outlets
+    groups: tuple[tuple[str, tuple[Cited, ...]], ...]  # (heading, items): claims by kind, disputes, quotes, events
+    empty: bool
+
+
+def changes_view(ch: Mapping, data: Mapping, sources: Mapping[str, str]) -> ChangesView:
+    """The "What's new" section from a story's changes JSON (``StoryChanges.to_dict``)
+    and its cached briefing (for article numbers, outlets and titles); every item cited
+    with the same numbers as the rest of the page."""
+    from chorus.render.changes import STATUS
+
+    story = data["stories"][0]
+    articles = {a["id"]: a for a in data["articles"]}
+    cite = _Citer(story, articles, sources, prefix="n")
+    lines = tuple(
+        ArticleLine(cite.number.get(a["id"], 0), a["id"], a["outlet"], a["title"], date_label(articles.get(a["id"], a)),
+                    safe_url(a.get("url")), article_href(a["id"]), None)  # fmt: skip
+        for a in ch["new_articles"]
+    )
+
+    def claim(c: Mapping) -> Cited:
+        before = f"was {STATUS.get(c['before'], c['before'])}" if c["before"] else "new"
+        note = f"{STATUS.get(c['status'], c['status'])} · {c['independent_sources']} independent · {before}"
+        return Cited(c["text"], cite.many(c["citations"]), note=note, extra={"attributed_to": c.get("attributed_to")})
+
+    listed = {c["id"] for c in (*ch["newly_corroborated"], *ch["newly_disputed"])}
+    groups = [
+        ("Newly corroborated", tuple(claim(c) for c in ch["newly_corroborated"])),
+        ("Newly disputed", tuple(claim(c) for c in ch["newly_disputed"])),
+        ("Status changed", tuple(claim(c) for c in ch["status_changed"] if c["id"] not in listed)),
+        ("New disputes", tuple(
+            Cited(f"{d['topic']}: " + " vs ".join(s["position"] for s in d["sides"]), cite.many([x for s in d["sides"] for x in s["support"]]))
+            for d in ch["new_disputes"]
+        )),
+        ("New speakers", tuple(Cited(s["speaker"], cite.many([q["cite"] for q in s["quotes"]])) for s in ch["new_speakers"])),
+        ("New quotes", tuple(
+            Cited(q["text"], cite.many([q["cite"]]), note=q["kind"], extra={"attributed_to": q["speaker"] or "unattributed"})
+            for q in ch["new_quotes"]
+        )),
+        ("New timeline events", tuple(Cited(e["text"], cite.many(e["citations"]), note=e["date"]) for e in ch["new_events"])),
+        ("New single-source claims", tuple(claim(c) for c in ch["new_single_source"])),
+    ]  # fmt: skip
+    words = {
+        "merged": "Story {story} joined this story: its reports count as new here.",
+        "merged_into": "This story joined story {story}.",
+        "split": "Some reports moved to a story of their own: {story}.",
+        "split_from": "Split off story {story}.",
+        "removed": "An article was removed.",
+    }
+    notes = tuple(words.get(n["kind"], n["kind"]).format(story=n.get("story")) for n in ch["history"])
+    return ChangesView(
+        since=ch["since"], at=ch["at"], is_new=ch["is_new"], notes=notes, articles=lines,
+        outlets=tuple(o["outlet"] for o in ch["new_outlets"]), groups=tuple((h, items) for h, items in groups if items),
+        empty=ch["empty"],
+    )  # fmt: skip
