@@ -48,6 +48,7 @@ class Loopback:
     def __init__(self, hold_s: float = 0.0) -> None:
         self.routes: dict[str, Route] = {}
         self.requests: list[Request] = []
+        self.posts: list[tuple[str, bytes]] = []  # (path, body) of every POST
         self.hold_s = hold_s  # every response waits this long (to observe concurrency)
         self._lock = threading.Lock()
         self._in_flight = 0
@@ -97,6 +98,15 @@ class Loopback:
                 finally:
                     with site._lock:
                         site._in_flight -= 1
+
+            def do_POST(self) -> None:  # noqa: N802 - a webhook receiver: records the body, answers the route's status
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length)
+                with site._lock:
+                    site.requests.append(Request(time.monotonic(), self.path, dict(self.headers), 1, site.port))
+                    site.posts.append((self.path, body))
+                route = site.routes.get(self.path)
+                self._send(route.status if route else 204, b"", "text/plain")
 
             def _serve(self, route: Route | None) -> None:
                 if site.hold_s:

@@ -346,3 +346,38 @@ def test_cli_watch_process_with_annotation_workers_exits_and_stops_on_sigterm(tm
                 running.kill()
         assert running.returncode == 0, err
         assert "stopping after the current item" in err and "stopped: 0 articles ingested" in err
+
+
+@pytest.mark.slow
+def test_an_article_added_to_the_feed_is_a_change_and_fires_a_webhook(tmp_path):
+    """The issue's whole path: a watched feed gains an article between two polls; the
+    second poll ingests it, the story's snapshot records it as new, and a saved watch's
+    webhook (the `after_cycle` hook delivering) POSTs it to a second loopback server."""
+    import json
+
+    from chorus.alerts import deliver_webhooks
+    from chorus.cli import cli
+
+    db = str(tmp_path / "w.db")
+    settings = Settings(workers=1, db=db)
+    with Loopback() as site, Loopback() as receiver:
+        _feed_site(site, 2)
+        sources = _sources(Source("meridal", site.url("/feed.xml"), "feed", 3600, None))
+        with open_store(db) as store:
+            watch(sources, store, settings, once=True, policy=FAST)
+            story = store.story_of(store.list_articles()[0].id)
+            store.add_watch("story", story, webhook=receiver.url("/hook"))
+            _feed_site(site, 3)  # the feed gains report 2
+            hooked = []
+            second = watch(sources, store, settings, once=True, policy=FAST,
+                           after_cycle=lambda s: hooked.append(deliver_webhooks(s, settings)))  # fmt: skip
+            (new,) = second[0].ingested
+            assert store.story_of(new) == story  # the new report joined the followed story
+        assert len(hooked) == 1 and len(hooked[0].delivered) == 1
+        ((path, body),) = receiver.posts
+        sent = json.loads(body)
+        assert path == "/hook" and sent["story"]["id"] == story
+        assert [a["id"] for a in sent["changes"]["new_articles"]] == [new]
+        assert sent["changes"]["new_articles"][0]["url"] == site.url("/news/2")
+    shown = CliRunner().invoke(cli, ["changes", "--since", "1h", "--story", story, "--db", db])
+    assert shown.exit_code == 0 and "Kessel dam talks, report 2" in shown.output
