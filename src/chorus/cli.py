@@ -598,7 +598,9 @@ def watch(sources_file: Path, once: bool, db: str | None, workers: int | None, v
     )
     try:
         with store:
-            reports = run_watch(sources, store, settings, once=once, stop=stop, on_event=on_event)
+            # after each cycle that ingested something: the alert webhooks it made due
+            reports = run_watch(sources, store, settings, once=once, stop=stop, on_event=on_event,
+                                after_cycle=lambda s: _deliver(s, settings))  # fmt: skip
     except ChorusError as exc:
         raise click.ClickException(str(exc)) from None
     finally:
