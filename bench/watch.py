@@ -19,6 +19,8 @@ Measured, politeness as shipped (the sources file's defaults: 2 requests in flig
     (``--subset`` pages per feed) from a JSONL file, timed as a whole process;
 (c) full watch on that subset: `chorus watch SOURCES --once` (all feeds, limited to
     the subset's items), timed as a whole process: pages/s, and its ratio to (b);
+(b) and (c) run twice: with story snapshots (the default: every ingest analyses the
+    stories it changed, for `chorus changes` and alerts) and without;
 (d) latency: a running `chorus watch` on one live feed polled every ``--interval``
     seconds; an article is added to the feed, and the time until the watch reports it
     stored (it is then in its story: checked in the store) is measured ``--trials``
@@ -203,23 +205,25 @@ def main() -> None:
         a_rate = (n_links - failed) / a_wall
         print(f"(a) {n_links} pages ({failed} failed) in {a_wall:.1f} s: {a_rate:.1f} pages/s", file=sys.stderr)
         with tempfile.TemporaryDirectory() as tmp:
-            # (b) the same texts from a file
             jsonl = Path(tmp) / "subset.jsonl"
             jsonl.write_text("".join(json.dumps(kept[u], ensure_ascii=False) + "\n" for u in sorted(kept)), encoding="utf-8")
-            b_wall, b_rss, b_out = run_measured([chorus, "ingest", str(jsonl), "--db", str(Path(tmp) / "b.db")])
-            b_added = int(b_out.split("added ", 1)[1].split(" ", 1)[0])
-            b_rate = b_added / b_wall
-            print(f"(b) {b_added} articles in {b_wall:.1f} s: {b_rate:.1f}/s", file=sys.stderr)
-            # (c) full watch of the subset
+            runs = {}
             sources = Path(tmp) / "sources.toml"
             sources.write_text(
                 "".join(f'[[source]]\nname = "feed-{f}"\nurl = "{u}?limit={args.subset}"\n\n' for f, u in enumerate(feed_urls)),
                 encoding="utf-8",
             )
-            c_wall, c_rss, c_out = run_measured([chorus, "watch", str(sources), "--once", "--db", str(Path(tmp) / "c.db")])
-            c_added = sum(1 for line in c_out.splitlines() if line.startswith("ingested"))
-            c_rate = c_added / c_wall
-            print(f"(c) {c_added} articles in {c_wall:.1f} s: {c_rate:.1f}/s", file=sys.stderr)
+            # with story snapshots (the default: each ingest analyses the stories it
+            # changed, for `chorus changes`) and without (CHORUS_SNAPSHOTS=0)
+            for snap in ("1", "0"):
+                env = {**os.environ, "CHORUS_SNAPSHOTS": snap}
+                # (b) the same texts from a file, then (c) the full watch of the subset
+                b = run_measured([chorus, "ingest", str(jsonl), "--db", str(Path(tmp) / f"b{snap}.db")], env=env)
+                c = run_measured([chorus, "watch", str(sources), "--once", "--db", str(Path(tmp) / f"c{snap}.db")], env=env)
+                b_added = int(b[2].split("added ", 1)[1].split(" ", 1)[0])
+                c_added = sum(1 for line in c[2].splitlines() if line.startswith("ingested"))
+                runs[snap] = (b_added, b[0], b[1], c_added, c[0], c[1])
+                print(f"snapshots={snap}: (b) {b_added} in {b[0]:.1f} s, (c) {c_added} in {c[0]:.1f} s", file=sys.stderr)
             # (d) latency
             latencies, in_story = latency(chorus, ports[0], Path(tmp), args.interval, args.trials)
     finally:
@@ -230,18 +234,27 @@ def main() -> None:
     cap = args.hosts / 1.0
     lat = ", ".join(f"{x:.1f}" for x in latencies)
     mean = sum(latencies) / len(latencies) if latencies else float("nan")
+    rows, ratios = [], []
+    for snap, label in (("1", "snapshots on (default)"), ("0", "snapshots off (`CHORUS_SNAPSHOTS=0`)")):
+        b_added, b_wall, b_rss, c_added, c_wall, c_rss = runs[snap]
+        b_rate, c_rate = b_added / b_wall, c_added / c_wall
+        rows.append(f"| (b) baseline: `chorus ingest` of the same extracted texts (subset, JSONL file), {label} | {b_added} | {b_rate:.1f} | {b_wall:.1f} | {b_rss / 2**20:.0f} |\n")
+        rows.append(f"| (c) `chorus watch --once`: {args.feeds} feeds limited to {args.subset} items, fetch + extract + NLP + store, {label} | {c_added} | {c_rate:.1f} | {c_wall:.1f} | {c_rss / 2**20:.0f} |\n")
+        ratios.append((label, a_rate / b_rate, c_rate / b_rate, 1 / (1 / b_rate + 1 / a_rate), c_rate))
     table = (
         f"Served from loopback: {args.hosts} hosts (one server per port, each with a robots.txt), {args.feeds} RSS feeds, "
         f"{n_links} article pages (synthetic stream of `bench/synth.py`). Politeness as shipped: 2 requests in flight and "
         f"1 s between request starts per host (a cap of {cap:.0f} requests/s over {args.hosts} hosts). Machine: {os.cpu_count()} cores.\n\n"
         "| run | pages | pages/s | wall s | peak RSS MB |\n|---|---|---|---|---|\n"
         f"| (a) fetch + extract (trafilatura, htmldate), no NLP, all pages | {n_links - failed} | {a_rate:.1f} | {a_wall:.1f} | — |\n"
-        f"| (b) baseline: `chorus ingest` of the same extracted texts (subset, JSONL file) | {b_added} | {b_rate:.1f} | {b_wall:.1f} | {b_rss / 2**20:.0f} |\n"
-        f"| (c) `chorus watch --once`: {args.feeds} feeds limited to {args.subset} items, fetch + extract + NLP + store | {c_added} | {c_rate:.1f} | {c_wall:.1f} | {c_rss / 2**20:.0f} |\n\n"
-        f"**Fetching vs NLP: (a) / (b) = {a_rate / b_rate:.1f}×** (the fetcher, politeness on, delivers pages this many times faster than the NLP takes them). "
-        f"**Full watch vs NLP alone: (c) / (b) = {c_rate / b_rate:.2f}×** (target ≈ 1: the NLP, not the fetcher, sets the pace).\n\n"
-        f"(d) From an article appearing in a feed polled every {args.interval:g} s to `chorus watch` reporting it stored: "
-        f"{lat} s (mean {mean:.1f} s; {in_story} of {len(latencies)} already in their story when reported). "
+        + "".join(rows) + "\n"
+        + "".join(
+            f"- {label}: **fetching vs NLP (a) / (b) = {ab:.1f}×**; **full watch vs NLP alone (c) / (b) = {cb:.2f}×**; "
+            f"NLP and extraction one after the other would give {serial:.1f} pages/s, the watch gives {c_rate:.1f}.\n"
+            for label, ab, cb, serial, c_rate in ratios
+        )
+        + f"\n(d) From an article appearing in a feed polled every {args.interval:g} s to `chorus watch` reporting it stored "
+        f"(snapshots on): {lat} s (mean {mean:.1f} s; {in_story} of {len(latencies)} already in their story when reported). "
         f"Target: within one poll interval plus its processing.\n"
     )
     print(table)
