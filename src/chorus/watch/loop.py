@@ -19,7 +19,7 @@ import hashlib
 import threading
 import time
 from collections.abc import Callable, Coroutine, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
@@ -137,7 +137,11 @@ class Watcher:
         max_wait_s: float = MAX_WAIT_S,
     ) -> None:
         self.sources = sources.enabled
-        self.store, self.settings = store, settings
+        # Annotation runs in this process: the annotation pool forks, and a process
+        # forked while the fetch thread runs can inherit a lock that thread held and
+        # hang (seen in bench/watch.py). A pool started before the fetch thread, and
+        # kept, would give the second core back to the NLP.
+        self.store, self.settings = store, replace(settings, workers=1)
         self.policy = policy or policy_of(sources.defaults)
         self.on_event, self.after_cycle = on_event, after_cycle
         self.stop = stop or threading.Event()
@@ -287,12 +291,8 @@ class Watcher:
 
     # -- pages ----------------------------------------------------------------
     def _ingest(self, results: list[_PageResult], events: list[WatchEvent]) -> list[str]:
-        from chorus.nlp.model import load_model
         from chorus.pipeline import ingest_documents
 
-        # the model loaded here once is inherited by every batch's forked annotation
-        # workers, so a batch does not pay for loading it again in each worker
-        load_model(self.settings.model)
         report = ingest_documents([r.document for r in results if r.document], self.store, self.settings)
         added = set(report.added)
         reasons = {r.source: r.reason for r in [*report.rejected, *report.already]}
