@@ -537,9 +537,8 @@ def _load_sources_file(path: Path):
 @click.argument("sources_file", metavar="SOURCES.toml", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--once", is_flag=True, help="Poll every enabled source once, now, then exit.")
 @click.option("--db", default=None, help=_DB_HELP)
-@click.option("--workers", type=int, default=None, help="Annotation processes (default: one per core, at most 2).")
 @click.option("--verbose", "-v", is_flag=True, help="Also print each poll (listed / not modified).")
-def watch(sources_file: Path, once: bool, db: str | None, workers: int | None, verbose: bool) -> None:
+def watch(sources_file: Path, once: bool, db: str | None, verbose: bool) -> None:
     """Poll the feeds, sitemaps and pages of SOURCES.toml on their schedules, fetch new
     article pages politely (robots.txt, per-host limits, conditional GETs) and ingest
     them. Prints one line per ingested article and per error (stderr); every outcome
@@ -563,8 +562,6 @@ def watch(sources_file: Path, once: bool, db: str | None, workers: int | None, v
     if not sources.enabled:
         raise click.ClickException(f"{sources_file}: no enabled source to watch; add one with `chorus sources add URL --file {sources_file}`")
     settings, store = _open_store(db)
-    if workers is not None:
-        settings = replace(settings, workers=workers)
     stop = threading.Event()
     errors = 0
 
