@@ -65,11 +65,17 @@ class Prepared:
 
 def prepare(paths: Sequence[str], settings: Settings, stdin: BinaryIO | None = None) -> Prepared:
     """read -> clean, keeping every rejection with its reason."""
+    return prepare_documents(read_inputs(paths, max_bytes=settings.max_bytes, stdin=stdin))
+
+
+def prepare_documents(items: Iterable[RawDocument | Rejected]) -> Prepared:
+    """clean, keeping every rejection with its reason (documents already read: from
+    files by ``prepare``, from the web by ``chorus.watch``)."""
     articles: list[Article] = []
     rejected: list[Rejected] = []
     duplicates: list[Rejected] = []
     seen: dict[str, str] = {}
-    for item in read_inputs(paths, max_bytes=settings.max_bytes, stdin=stdin):
+    for item in items:
         if isinstance(item, Rejected):
             rejected.append(item)
             continue
@@ -233,12 +239,22 @@ class IngestReport:
     added: list[str]  # article ids
     already: list[Rejected]  # inputs whose article was stored before
     rejected: list[Rejected]
+    article_of: dict[str, str] = field(default_factory=dict)  # source -> article id, stored now or before
 
 
 def ingest(paths: Sequence[str], store: Store, settings: Settings, stdin: BinaryIO | None = None) -> IngestReport:
     """read -> clean -> (skip what is stored) -> annotate -> store, one article per
     transaction, so an interruption never leaves half an article."""
-    prepared = prepare(paths, settings, stdin)
+    return _ingest_prepared(prepare(paths, settings, stdin), store, settings)
+
+
+def ingest_documents(raws: Sequence[RawDocument], store: Store, settings: Settings) -> IngestReport:
+    """The same as ``ingest`` for documents already read (``chorus watch`` reads them
+    from the web); a document's ``source`` names it in the report."""
+    return _ingest_prepared(prepare_documents(raws), store, settings)
+
+
+def _ingest_prepared(prepared: Prepared, store: Store, settings: Settings) -> IngestReport:
     known = store.known_hashes(a.content_hash for a in prepared.articles)
     already = [Rejected(a.source, f"already stored as {a.id}") for a in prepared.articles if a.content_hash in known]
     already += prepared.duplicates
@@ -254,7 +270,7 @@ def ingest(paths: Sequence[str], store: Store, settings: Settings, stdin: Binary
     unassigned = [store.get(i) for i in store.unassigned_article_ids()]
     assign_stories(unassigned, store, settings)
     update_stories(store, started, settings)
-    return IngestReport([d.id for d in added], already, prepared.rejected)
+    return IngestReport([d.id for d in added], already, prepared.rejected, {a.source: a.id for a in prepared.articles})
 
 
 def update_stories(store: Store, since: str, settings: Settings) -> list[str]:
