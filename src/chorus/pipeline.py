@@ -65,10 +65,10 @@ class Prepared:
 
 def prepare(paths: Sequence[str], settings: Settings, stdin: BinaryIO | None = None) -> Prepared:
     """read -> clean, keeping every rejection with its reason."""
-    return prepare_documents(read_inputs(paths, max_bytes=settings.max_bytes, stdin=stdin))
+    return prepare_documents(read_inputs(paths, max_bytes=settings.max_bytes, stdin=stdin), settings)
 
 
-def prepare_documents(items: Iterable[RawDocument | Rejected]) -> Prepared:
+def prepare_documents(items: Iterable[RawDocument | Rejected], settings: Settings) -> Prepared:
     """clean, keeping every rejection with its reason (documents already read: from
     files by ``prepare``, from the web by ``chorus.watch``)."""
     articles: list[Article] = []
@@ -251,7 +251,7 @@ def ingest(paths: Sequence[str], store: Store, settings: Settings, stdin: Binary
 def ingest_documents(raws: Sequence[RawDocument], store: Store, settings: Settings) -> IngestReport:
     """The same as ``ingest`` for documents already read (``chorus watch`` reads them
     from the web); a document's ``source`` names it in the report."""
-    return _ingest_prepared(prepare_documents(raws), store, settings)
+    return _ingest_prepared(prepare_documents(raws, settings), store, settings)
 
 
 def _ingest_prepared(prepared: Prepared, store: Store, settings: Settings) -> IngestReport:
