@@ -141,6 +141,12 @@ def ingest(paths: tuple[str, ...], db: str | None, workers: int | None, briefing
             raise click.ClickException(str(exc)) from None
         _report(report.rejected)
         _report(report.already, label="already stored")
+        if report.deferred:
+            click.echo(
+                f"{len(report.deferred)} stories changed: a bulk load (over snapshot_limit {settings.snapshot_limit}), "
+                "not analysed now; each story's next change is compared with its state before it",
+                err=True,
+            )
         total = store.count_articles()
         _deliver(store, settings)
     click.echo(

@@ -313,6 +313,10 @@ class Store(FetchStateStore):
     def story_article_ids(self, story_id: str) -> list[str]: ...
 
     @abstractmethod
+    def assigned_times(self, story_id: str) -> dict[str, str]:
+        """Article id -> when it joined a story (ISO 8601 UTC), for a story's articles."""
+
+    @abstractmethod
     def revisions(self, story_id: str | None = None, since: str | None = None) -> list[Revision]: ...
 
     @abstractmethod

@@ -775,6 +775,11 @@ class SQLiteStore(Store):
             )
             return [r[0] for r in rows]
 
+    def assigned_times(self, story_id: str) -> dict[str, str]:
+        with self._errors(f"reading story {story_id}"):
+            rows = self._connection().execute("SELECT article_id, assigned_at FROM story_articles WHERE story_id = ?", (story_id,))
+            return {r[0]: r[1] for r in rows}
+
     def revisions(self, story_id: str | None = None, since: str | None = None) -> list[Revision]:
         with self._errors("reading story revisions"):
             rows = self._connection().execute(
