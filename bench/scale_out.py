@@ -125,7 +125,8 @@ def stages(path: Path, tmp: Path, sizes: dict) -> list[tuple[str, int, float]]:
             store.add(d)
         out.append(("store (SQLite, one transaction per article)", len(docs), time.perf_counter() - t))
         t = time.perf_counter()
-        n = len(pipeline.assign_unassigned(store, settings, vectors=dict(zip((d.id for d in docs), vectors))))
+        n = len(store.unassigned_article_ids())
+        pipeline.assign_unassigned(store, settings, vectors=dict(zip((d.id for d in docs), vectors)))
         out.append(("story assignment (incremental, date order)", n, time.perf_counter() - t))
     from chorus.engine.parquet import ParquetWriter
 

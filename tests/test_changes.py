@@ -510,5 +510,29 @@ def test_bulk_loads_with_snapshots_off_record_nothing(stored, monkeypatch):
         extra = make_doc("Northwind Wire", "Holm traffic\n\nTraffic runs through Holm while the bridge is shut.\n", "2031-03-05", url=None)
         place(store, [extra])
         assert pipeline.changed_stories(store, since) == [new_story_id(extra.id)]
-        assert pipeline.update_stories(store, since, Settings(snapshots=0, briefings=0)) == []
+        assert pipeline.update_stories(store, since, Settings(snapshots=0, briefings=0)).analysed == ()
         assert analysed == [] and len(store.recent_snapshots(10)) == 2 and len(store.notifications()) == 2
+
+
+@pytest.mark.slow
+def test_after_a_bulk_load_the_next_change_is_reported_as_a_change(tmp_path):
+    """A bulk load is not analysed; the story's next ingest still reports only what it
+    brought (a baseline of the earlier articles is recorded first)."""
+    for name, doc in REPORTS.items():
+        (tmp_path / name).write_text(json.dumps(doc), encoding="utf-8")
+    db = str(tmp_path / "bulk.db")
+    run = lambda *args, env=None: CliRunner().invoke(cli, [*args, "--db", db], env=env, catch_exceptions=False)  # noqa: E731
+    first = run("ingest", str(tmp_path / "a_courier.json"), str(tmp_path / "b_gazette.json"), "--workers", "1",
+                env={"CHORUS_SNAPSHOT_LIMIT": "0"})  # fmt: skip
+    assert first.exit_code == 0, first.output
+    assert "bulk load" in first.output
+    with open_store(db) as store:
+        assert store.recent_snapshots(10) == []
+    between = iso(datetime.now(timezone.utc))
+    assert run("ingest", str(tmp_path / "c_northline.json"), "--workers", "1").exit_code == 0
+    [story] = json.loads(run("changes", "--since", between, "--format", "json").output)["stories"]
+    with open_store(db) as store:
+        outlet_of = {i: store.get(i).article.outlet for i in store.story_article_ids(story["story_id"])}
+    assert [outlet_of[a["id"]] for a in story["new_articles"]] == ["Northline Post"]
+    [confirmed] = story["newly_corroborated"]
+    assert confirmed["before"] == "single_source"

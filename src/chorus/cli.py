@@ -171,6 +171,12 @@ def ingest(
             raise click.ClickException(str(exc)) from None
         _report(report.rejected)
         _report(report.already, label="already stored")
+        if report.deferred:
+            click.echo(
+                f"{len(report.deferred)} stories changed: a bulk load (over snapshot_limit {settings.snapshot_limit}), "
+                "not analysed now; each story's next change is compared with its state before it",
+                err=True,
+            )
         total = store.count_articles()
         _deliver(store, settings)
     click.echo(
@@ -585,6 +591,241 @@ def serve(db: str | None, host: str, port: int) -> None:
     writes = "writes need the token" if options.token else "read-only (set CHORUS_TOKEN to allow ingest)"
     click.echo(f"chorus serving {settings.db_path} on http://{host}:{port}/ ({writes}); Ctrl-C stops", err=True)
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, server_header=False)
+
+
+# -- watch ------------------------------------------------------------------------
+_SOURCES_HELP = "The sources file (TOML; see docs/WATCH.md)."
+
+
+def _load_sources_file(path: Path):
+    from chorus.watch.sources import load_sources
+
+    try:
+        sources = load_sources(path)
+    except ChorusError as exc:
+        raise click.ClickException(str(exc)) from None
+    for problem in sources.problems:
+        click.echo(f"skipped: {problem}", err=True)
+    return sources
+
+
+@cli.command()
+@click.argument("sources_file", metavar="SOURCES.toml", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--once", is_flag=True, help="Poll every enabled source once, now, then exit.")
+@click.option("--db", default=None, help=_DB_HELP)
+@click.option("--verbose", "-v", is_flag=True, help="Also print each poll (listed / not modified).")
+def watch(sources_file: Path, once: bool, db: str | None, verbose: bool) -> None:
+    """Poll the feeds, sitemaps and pages of SOURCES.toml on their schedules, fetch new
+    article pages politely (robots.txt, per-host limits, conditional GETs) and ingest
+    them. Prints one line per ingested article and per error (stderr); every outcome
+    is also in `chorus fetch-log`. Ctrl-C or SIGTERM stops after the current item; a
+    restarted watch fetches nothing it already has.
+
+    \b
+    Examples:
+      chorus sources add https://example.org/world/rss.xml --outlet "Example News"
+      chorus watch sources.toml --db news.db
+      chorus watch sources.toml --once
+    """
+    import os
+    import signal
+    import threading
+
+    from chorus.watch import WatchEvent
+    from chorus.watch import watch as run_watch
+
+    sources = _load_sources_file(sources_file)
+    if not sources.enabled:
+        raise click.ClickException(f"{sources_file}: no enabled source to watch; add one with `chorus sources add URL --file {sources_file}`")
+    settings, store = _open_store(db)
+    stop = threading.Event()
+    errors = 0
+
+    owner = os.getpid()
+
+    def on_signal(signum: int, _frame: object) -> None:
+        if os.getpid() != owner:  # a forked annotation worker inherits this handler: die as usual
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
+        if not stop.is_set():
+            click.echo("stopping after the current item (again to abort)", err=True)
+            stop.set()
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    def on_event(e: WatchEvent) -> None:
+        nonlocal errors
+        if e.kind == "ingested":
+            click.echo(f"ingested  {e.source}  {e.detail}  {e.url}")
+        elif e.kind in ("poll_error", "error", "disallowed", "rejected"):
+            errors += 1
+            click.echo(f"{e.kind}  {e.source}  {e.url}: {e.detail}", err=True)
+        elif verbose:
+            click.echo(f"{e.kind}  {e.source}  {e.url}{'  ' + e.detail if e.detail else ''}")
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    click.echo(
+        f"watching {len(sources.enabled)} source{'s' * (len(sources.enabled) != 1)} from {sources_file} into "
+        f"{settings.db_path}{'' if once else '; Ctrl-C stops'}",
+        err=True,
+    )
+    try:
+        with store:
+            # after each cycle that ingested something: the alert webhooks it made due
+            reports = run_watch(sources, store, settings, once=once, stop=stop, on_event=on_event,
+                                after_cycle=lambda s: _deliver(s, settings))  # fmt: skip
+    except ChorusError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    ingested = sum(len(r.ingested) for r in reports)
+    click.echo(f"{'stopped' if stop.is_set() else 'done'}: {ingested} article{'s' * (ingested != 1)} ingested, {errors} error{'s' * (errors != 1)}", err=True)
+    if once and errors:
+        sys.exit(EXIT_PARTIAL)
+
+
+@cli.group()
+def sources() -> None:
+    """Edit and list the sources file of `chorus watch`.
+
+    \b
+    Examples:
+      chorus sources add https://example.org/world/rss.xml --name example-world
+      chorus sources add https://example.org/sitemap-news.xml --kind sitemap --interval 1h
+      chorus sources list --db news.db
+      chorus sources remove example-world
+    """
+
+
+_FILE_OPTION = click.option("--file", "path", type=click.Path(dir_okay=False, path_type=Path), default=Path("sources.toml"), show_default=True, help=_SOURCES_HELP)
+
+
+@sources.command(name="add")
+@click.argument("url")
+@click.option("--kind", type=click.Choice(["feed", "sitemap", "page"]), default="feed", show_default=True)
+@click.option("--name", default=None, help="A short name (default: made from the URL).")
+@click.option("--interval", default=None, help='How often to poll it, e.g. "10m", "2h" (default: the file\'s [defaults]).')
+@click.option("--outlet", default=None, help="The outlet of its articles (default: the page's site name, else the feed title).")
+@_FILE_OPTION
+def sources_add(url: str, kind: str, name: str | None, interval: str | None, outlet: str | None, path: Path) -> None:
+    """Add a source to the sources file (created if absent)."""
+    from chorus.watch.sources import Source, add_source, check_url, name_from_url, parse_duration, parse_sources
+
+    try:
+        url = check_url(url)
+        seconds = parse_duration(interval) if interval else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    try:
+        defaults = parse_sources(path.read_text(encoding="utf-8"), path).defaults if path.exists() else None
+        source = Source(name or name_from_url(url), url, kind, seconds or (defaults.interval_s if defaults else Source.interval_s), outlet)
+        add_source(path, source)
+    except ChorusError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"added {source.name} ({kind}, every {_duration(source.interval_s)}) to {path}")
+
+
+def _duration(seconds: float) -> str:
+    from chorus.watch.sources import format_duration
+
+    return format_duration(seconds)
+
+
+@sources.command(name="list")
+@_FILE_OPTION
+@click.option("--db", default=None, help="Also show each source's last poll and last error from this store.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+def sources_list(path: Path, db: str | None, as_json: bool) -> None:
+    """List the sources, with their last poll and last error when --db is given."""
+    import json
+    from dataclasses import asdict
+
+    sf = _load_sources_file(path)
+    activity = {}
+    if db:
+        _settings_, store = _open_store(db)
+        with store:
+            activity = store.source_activity()
+    if as_json:
+        for s in sf.sources:
+            a = activity.get(s.name)
+            click.echo(json.dumps({**asdict(s), **({k: v for k, v in asdict(a).items() if k != "source"} if a else {})}, ensure_ascii=False))
+        return
+    if not sf.sources:
+        click.echo(f"no sources in {path}; add one with `chorus sources add URL --file {path}`")
+        return
+    for s in sf.sources:
+        state = "" if s.enabled else "  (disabled)"
+        click.echo(f"{s.name}  {s.kind}  every {_duration(s.interval_s)}  {s.url}{state}")
+        if db:
+            a = activity.get(s.name)
+            if a is None:
+                click.echo("    never polled")
+            else:
+                click.echo(f"    last poll {a.last_poll or '—'}; {a.ingested} ingested, {a.errors} errors")
+                if a.last_error:
+                    click.echo(f"    last error {a.last_error_at}: {a.last_error}")
+
+
+@sources.command(name="remove")
+@click.argument("name_or_url")
+@_FILE_OPTION
+def sources_remove(name_or_url: str, path: Path) -> None:
+    """Remove a source (by name or URL) from the sources file. What was fetched from
+    it stays in the store."""
+    from chorus.watch.sources import remove_source
+
+    try:
+        removed = remove_source(path, name_or_url)
+    except ChorusError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"removed {removed.name} ({removed.url}) from {path}")
+
+
+@cli.command(name="fetch-log")
+@click.option("--db", default=None, help=_DB_HELP)
+@click.option("--source", default=None, help="Only this source (its name in the sources file).")
+@click.option("--since", default=None, help='Only entries this recent: "24h", "30m", or an ISO date/time (UTC).')
+@click.option("--errors", "errors_only", is_flag=True, help="Only failures (errors, robots.txt refusals, unusable pages).")
+@click.option("--limit", type=int, default=100, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+def fetch_log(db: str | None, source: str | None, since: str | None, errors_only: bool, limit: int, as_json: bool) -> None:
+    """Show what `chorus watch` fetched and what went wrong, newest first.
+
+    \b
+    Examples:
+      chorus fetch-log --errors --since 24h
+      chorus fetch-log --source example-world --limit 20
+    """
+    import json
+    from dataclasses import asdict
+    from datetime import datetime, timedelta, timezone
+
+    from chorus.watch.sources import parse_duration
+
+    start = None
+    if since:
+        try:
+            start = (datetime.now(timezone.utc) - timedelta(seconds=parse_duration(since))).isoformat(timespec="microseconds")
+        except ValueError:
+            try:
+                parsed = datetime.fromisoformat(since)
+            except ValueError:
+                raise click.BadParameter(f"{since!r} is neither a duration (24h) nor an ISO date", param_hint="--since") from None
+            start = (parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)).isoformat(timespec="microseconds")
+    _settings_, store = _open_store(db)
+    with store:
+        rows = store.fetch_log(source=source, since=start, limit=None if errors_only else limit)
+    if errors_only:
+        rows = [r for r in rows if r.outcome in ("error", "poll_error", "disallowed", "rejected")][:limit]
+    for r in rows:
+        if as_json:
+            click.echo(json.dumps(asdict(r), ensure_ascii=False))
+        else:
+            click.echo(f"{r.at[:19]}  {r.source}  {r.outcome}  {r.url}{'  ' + r.reason if r.reason else ''}")
+    if not rows and not as_json:
+        click.echo("nothing in the fetch log" + (" for these filters" if source or since or errors_only else "; run `chorus watch`"))
 
 
 @cli.command()

@@ -39,6 +39,7 @@ class Settings:
     llm_model: str = "default"
     embedder: str = "wordllama"
     briefings: int = 0  # 1: `chorus ingest` computes changed stories' briefings for the web app at once
+    snapshot_limit: int = 200  # an ingest that changes more stories than this is a bulk load: no analysis then
     snapshots: int = 1  # 1: each ingest records a snapshot of every changed story (what `chorus changes` and alerts read); 0 for bulk loads
     webhook_timeout: int = 10  # seconds per webhook POST
     webhook_attempts: int = 8  # a webhook delivery is given up after this many failed attempts

@@ -65,11 +65,17 @@ class Prepared:
 
 def prepare(paths: Sequence[str], settings: Settings, stdin: BinaryIO | None = None) -> Prepared:
     """read -> clean, keeping every rejection with its reason."""
+    return prepare_documents(read_inputs(paths, max_bytes=settings.max_bytes, stdin=stdin), settings)
+
+
+def prepare_documents(items: Iterable[RawDocument | Rejected], settings: Settings) -> Prepared:
+    """clean, keeping every rejection with its reason (documents already read: from
+    files by ``prepare``, from the web by ``chorus.watch``)."""
     articles: list[Article] = []
     rejected: list[Rejected] = []
     duplicates: list[Rejected] = []
     seen: dict[str, str] = {}
-    for item in read_inputs(paths, max_bytes=settings.max_bytes, stdin=stdin):
+    for item in items:
         if isinstance(item, Rejected):
             rejected.append(item)
             continue
@@ -237,12 +243,29 @@ class IngestReport:
     added: list[str]  # article ids
     already: list[Rejected]  # inputs whose article was stored before
     rejected: list[Rejected]
+    article_of: dict[str, str] = field(default_factory=dict)  # source -> article id, stored now or before
+    deferred: tuple[str, ...] = ()  # changed stories not analysed now (a bulk load; see update_stories)
+
+
+@dataclass(frozen=True)
+class StoryUpdates:
+    analysed: tuple[str, ...]  # stories analysed (briefing cached, snapshot recorded)
+    deferred: tuple[str, ...] = ()  # changed stories left for their next change or first view
 
 
 def ingest(paths: Sequence[str], store: Store, settings: Settings, stdin: BinaryIO | None = None) -> IngestReport:
     """read -> clean -> (skip what is stored) -> annotate -> store, one article per
     transaction, so an interruption never leaves half an article."""
-    prepared = prepare(paths, settings, stdin)
+    return _ingest_prepared(prepare(paths, settings, stdin), store, settings)
+
+
+def ingest_documents(raws: Sequence[RawDocument], store: Store, settings: Settings) -> IngestReport:
+    """The same as ``ingest`` for documents already read (``chorus watch`` reads them
+    from the web); a document's ``source`` names it in the report."""
+    return _ingest_prepared(prepare_documents(raws, settings), store, settings)
+
+
+def _ingest_prepared(prepared: Prepared, store: Store, settings: Settings) -> IngestReport:
     known = store.known_hashes(a.content_hash for a in prepared.articles)
     already = [Rejected(a.source, f"already stored as {a.id}") for a in prepared.articles if a.content_hash in known]
     already += prepared.duplicates
@@ -251,8 +274,10 @@ def ingest(paths: Sequence[str], store: Store, settings: Settings, stdin: Binary
     for doc in annotate_all(new, settings):
         if store_article(doc, store, already):
             added.append(doc)
-    assign_unassigned(store, settings)
-    return IngestReport([d.id for d in added], already, prepared.rejected)
+    updates = assign_unassigned(store, settings)
+    return IngestReport(
+        [d.id for d in added], already, prepared.rejected, {a.source: a.id for a in prepared.articles}, updates.deferred
+    )
 
 
 def store_article(doc: AnnotatedArticle, store: Store, already: list[Rejected]) -> bool:
@@ -264,15 +289,14 @@ def store_article(doc: AnnotatedArticle, store: Store, already: list[Rejected]) 
     return False
 
 
-def assign_unassigned(store: Store, settings: Settings, vectors: Mapping[str, np.ndarray] | None = None) -> list[str]:
+def assign_unassigned(store: Store, settings: Settings, vectors: Mapping[str, np.ndarray] | None = None) -> StoryUpdates:
     """Give every stored article without a story its story (articles stored by an
-    interrupted run too), in publication order, then update the stories that changed;
-    returns the ids assigned. ``vectors``: see :func:`assign_stories`."""
+    interrupted run too), in publication order, then update the stories that changed.
+    ``vectors``: see :func:`assign_stories`."""
     started = iso(utc_now())
     unassigned = [store.get(i) for i in store.unassigned_article_ids()]
     assign_stories(unassigned, store, settings, vectors=vectors)
-    update_stories(store, started, settings)
-    return [d.id for d in unassigned]
+    return update_stories(store, started, settings)
 
 
 def story_vectors(docs: Sequence[AnnotatedArticle], settings: Settings) -> np.ndarray:
@@ -282,16 +306,24 @@ def story_vectors(docs: Sequence[AnnotatedArticle], settings: Settings) -> np.nd
     )
 
 
-def update_stories(store: Store, since: str, settings: Settings) -> list[str]:
+def update_stories(store: Store, since: str, settings: Settings) -> StoryUpdates:
     """After story assignment: analyse once each story changed since ``since`` (created,
     added to, merged, split). With ``snapshots`` on (the default) a snapshot records
     what changed, for `chorus changes` and alerts; with ``briefings`` or snapshots on,
     the briefing is cached for the web app. With both off the web app computes a stale
-    briefing on its first view and ingest stays as fast as annotation (bulk loads).
-    Every ingest path calls this once per batch; returns the stories analysed."""
+    briefing on its first view and ingest stays as fast as annotation.
+
+    A bulk load (more changed stories than ``snapshot_limit``, and ``briefings`` not
+    asked for) is not analysed now: that would cost more than annotating. A story left
+    so gets, at its next change, a baseline snapshot of the articles it had before it
+    (dated when the last of them joined), so that change is reported as a change and
+    not as a new story. Every ingest path calls this once per batch."""
+    changed = changed_stories(store, since)
     if not (settings.briefings or settings.snapshots):
-        return []
-    return refresh_briefings(store, changed_stories(store, since), settings)
+        return StoryUpdates((), tuple(changed))
+    if not settings.briefings and len(changed) > settings.snapshot_limit:
+        return StoryUpdates((), tuple(changed))
+    return StoryUpdates(tuple(refresh_briefings(store, changed, settings, baseline_before=since)))
 
 
 def changed_stories(store: Store, since: str) -> list[str]:
@@ -303,11 +335,15 @@ def changed_stories(store: Store, since: str) -> list[str]:
     return list(dict.fromkeys(sid for sid in (live_story(store, t) for t in touched) if sid))
 
 
-def refresh_briefings(store: Store, story_ids: Iterable[str], settings: Settings) -> list[str]:
+def refresh_briefings(
+    store: Store, story_ids: Iterable[str], settings: Settings, *, baseline_before: str | None = None
+) -> list[str]:
     """Compute each story's briefing and cache its JSON (``briefing_dict``) and claims
     in the store, for the web app and API to read; with ``settings.snapshots`` on, also
-    record what changed (:func:`record_snapshot`). Returns the story ids cached (a
-    merged-away id is cached under the story it joined)."""
+    record what changed (:func:`record_snapshot`), after a baseline snapshot of the
+    articles it had before ``baseline_before`` when it has none (a story a bulk load
+    did not analyse). Returns the story ids cached (a merged-away id is cached under
+    the story it joined)."""
     from chorus.render.json import briefing_dict
 
     done: list[str] = []
@@ -317,9 +353,27 @@ def refresh_briefings(store: Store, story_ids: Iterable[str], settings: Settings
         claims = [(c["id"], c["text"]) for c in story["claims"]]
         store.put_briefing(story["id"], json.dumps(data, ensure_ascii=False), claims)
         if settings.snapshots:
+            if baseline_before and store.snapshot_at(story["id"]) is None:
+                _baseline_snapshot(store, story["id"], baseline_before, settings)
             record_snapshot(store, data)
         done.append(story["id"])
     return done
+
+
+def _baseline_snapshot(store: Store, story_id: str, before: str, settings: Settings) -> None:
+    """The story as it was before ``before`` (its articles that joined earlier), dated
+    when the last of them joined; nothing when it had none (a new story)."""
+    from chorus.render.json import briefing_dict
+
+    joined = store.assigned_times(story_id)
+    earlier = [a for a, at in joined.items() if at < before]
+    if not earlier:
+        return
+    row = store.get_story(story_id)
+    ids = [a for a in store.story_article_ids(story_id) if a in set(earlier)]
+    briefings = analyze([store.get(i) for i in ids], [Story(row.id, row.title, tuple(ids))], settings)
+    data = briefing_dict(Briefing(articles=_articles_of(briefings), stories=tuple(briefings)))
+    record_snapshot(store, data, at=max(joined[a] for a in earlier))
 
 
 # -- story updates and alerts -----------------------------------------------------

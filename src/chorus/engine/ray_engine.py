@@ -426,7 +426,8 @@ def ingest_ray(
         writer.close()
         report.parts = writer.parts
     else:
-        report.assigned = len(pipeline.assign_unassigned(store, settings, vectors=vectors))
+        report.assigned = len(store.unassigned_article_ids())
+        pipeline.assign_unassigned(store, settings, vectors=vectors)
     return report
 
 
@@ -442,5 +443,6 @@ def load_parquet(path: Path, store: Store, settings: Settings) -> RayReport:
             report.added.append(doc.id)
             if embedder == settings.embedder:
                 vectors[doc.id] = vector
-    report.assigned = len(pipeline.assign_unassigned(store, settings, vectors=vectors))
+    report.assigned = len(store.unassigned_article_ids())
+    pipeline.assign_unassigned(store, settings, vectors=vectors)
     return report

@@ -147,8 +147,74 @@ class CachedBriefing:
     computed_at: str
 
 
-class Store(ABC):
-    """Annotated articles, kept by content hash. Use one Store per thread."""
+# -- watch: fetch state --------------------------------------------------------
+# What `chorus watch` remembers between runs (chorus.watch): per URL the validators
+# for conditional GETs and the outcome of the last fetch, and a log of every outcome.
+
+
+@dataclass(frozen=True)
+class FetchState:
+    """The last fetch of one URL (a feed, a sitemap or an article page)."""
+
+    url: str
+    source: str  # the name of the source that led to it
+    status: str  # ok | not_modified | unchanged | rejected | error | disallowed
+    fetched_at: str  # ISO 8601, UTC
+    etag: str | None = None
+    last_modified: str | None = None
+    article_id: str | None = None  # the article the page became (ok, or already stored)
+    content_hash: str | None = None  # sha256 of the fetched body
+    attempts: int = 1  # fetches that ended in an error since the last success
+    reason: str = ""  # one line, for status error/rejected/disallowed
+
+
+@dataclass(frozen=True)
+class FetchLogEntry:
+    """One outcome in the watch log."""
+
+    seq: int
+    at: str  # ISO 8601, UTC
+    source: str
+    url: str
+    outcome: str  # ingested | already | not_modified | unchanged | polled | rejected | error | disallowed
+    reason: str
+
+
+@dataclass(frozen=True)
+class SourceActivity:
+    """What the watch log says about one source."""
+
+    source: str
+    last_poll: str | None  # the last time its own URL was fetched (any outcome)
+    last_error_at: str | None
+    last_error: str | None  # "url: reason"
+    ingested: int  # articles ingested from it, ever
+    errors: int  # error outcomes, ever
+
+
+class FetchStateStore(ABC):
+    """The watch's part of the store interface (mixed into :class:`Store`)."""
+
+    @abstractmethod
+    def fetch_states(self, urls: Iterable[str]) -> dict[str, FetchState]:
+        """The recorded state of each of ``urls`` that has one."""
+
+    @abstractmethod
+    def record_fetch(self, state: FetchState, outcome: str, reason: str = "") -> None:
+        """In one transaction: replace the URL's state and append ``outcome`` to the log."""
+
+    @abstractmethod
+    def fetch_log(self, *, source: str | None = None, since: str | None = None, limit: int | None = None) -> list[FetchLogEntry]:
+        """Log entries, newest first, of one source and/or at or after ``since`` (ISO)."""
+
+    @abstractmethod
+    def source_activity(self) -> dict[str, SourceActivity]:
+        """Per source name: last poll, last error and counts, from the log."""
+
+
+class Store(FetchStateStore):
+    """Annotated articles, kept by content hash. Use one Store per thread. The watch's
+    fetch state is the :class:`FetchStateStore` part."""
 
     @abstractmethod
     def add(self, doc: AnnotatedArticle) -> bool:
@@ -245,6 +311,10 @@ class Store(ABC):
 
     @abstractmethod
     def story_article_ids(self, story_id: str) -> list[str]: ...
+
+    @abstractmethod
+    def assigned_times(self, story_id: str) -> dict[str, str]:
+        """Article id -> when it joined a story (ISO 8601 UTC), for a story's articles."""
 
     @abstractmethod
     def revisions(self, story_id: str | None = None, since: str | None = None) -> list[Revision]: ...

@@ -18,6 +18,7 @@ from chorus.models import AnnotatedArticle, Article, Mention, Quote, Sentence, T
 from chorus.store._codec import dump_offsets, dump_removed, load_offsets, load_removed
 from chorus.store.base import ArticleNotFound, ArticleRow, Revision, Store, StoryRow
 from chorus.store.base import ArticleHit, CachedBriefing, ClaimHit, NameCount, QuoteRow, StoryQuery  # web
+from chorus.store.base import FetchLogEntry, FetchState, SourceActivity  # watch
 from chorus.stories import Features, StoryState
 from chorus.stories import day_number  # web
 
@@ -307,6 +308,37 @@ MIGRATIONS: list[tuple[str, ...]] = [
     (
         "CREATE TABLE story_keysets (keyset TEXT PRIMARY KEY, story_id TEXT NOT NULL) WITHOUT ROWID",
         "CREATE INDEX story_keysets_story ON story_keysets (story_id)",
+    ),
+    # v8: `chorus watch` fetch state: validators and last outcome per URL (so a
+    # restarted watch sends conditional GETs and never refetches a page it has), and
+    # the log of every fetch outcome per source
+    (
+        """
+        CREATE TABLE fetch_state (
+            url TEXT PRIMARY KEY,
+            source TEXT NOT NULL,
+            status TEXT NOT NULL,
+            fetched_at TEXT NOT NULL,
+            etag TEXT,
+            last_modified TEXT,
+            article_id TEXT,  -- no foreign key: deleting an article must not make the watch fetch it again
+            content_hash TEXT,
+            attempts INTEGER NOT NULL DEFAULT 1,
+            reason TEXT NOT NULL DEFAULT ''
+        ) WITHOUT ROWID
+        """,
+        """
+        CREATE TABLE fetch_log (
+            seq INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            source TEXT NOT NULL,
+            url TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            reason TEXT NOT NULL DEFAULT ''
+        )
+        """,
+        "CREATE INDEX fetch_log_source ON fetch_log (source, seq)",
+        "CREATE INDEX fetch_log_at ON fetch_log (at)",
     ),
 ]
 
@@ -742,6 +774,11 @@ class SQLiteStore(Store):
                 (story_id,),
             )
             return [r[0] for r in rows]
+
+    def assigned_times(self, story_id: str) -> dict[str, str]:
+        with self._errors(f"reading story {story_id}"):
+            rows = self._connection().execute("SELECT article_id, assigned_at FROM story_articles WHERE story_id = ?", (story_id,))
+            return {r[0]: r[1] for r in rows}
 
     def revisions(self, story_id: str | None = None, since: str | None = None) -> list[Revision]:
         with self._errors("reading story revisions"):
@@ -1438,4 +1475,78 @@ def _deliveries(self: SQLiteStore, notification_id: int | None = None) -> list[D
 for _fn in (_put_snapshot, _snapshot_at, _snapshotted_since, _recent_snapshots, _add_watch, _list_watches, _get_watch,
             _remove_watch, _notifications, _due_deliveries, _record_delivery, _deliveries):  # fmt: skip
     setattr(SQLiteStore, _fn.__name__[1:], _fn)
+update_abstractmethods(SQLiteStore)
+
+
+# -- watch: fetch state ------------------------------------------------------------
+# Store.fetch_states / record_fetch / fetch_log / source_activity for SQLite (the
+# FetchStateStore part of the interface), attached to SQLiteStore below.
+_FETCH_COLUMNS = "url, source, status, fetched_at, etag, last_modified, article_id, content_hash, attempts, reason"
+# outcomes of fetching a source's own URL (feed, sitemap, listed page), and failures
+_POLL_OUTCOMES = ("polled", "not_modified", "poll_error")
+_ERROR_OUTCOMES = ("error", "poll_error", "disallowed")
+
+
+def _fetch_states(self: SQLiteStore, urls: Iterable[str]) -> dict[str, FetchState]:
+    urls = list(dict.fromkeys(urls))
+    found: dict[str, FetchState] = {}
+    with self._errors("reading fetch state"):
+        conn = self._connection()
+        for i in range(0, len(urls), _BATCH):
+            chunk = urls[i : i + _BATCH]
+            rows = conn.execute(
+                f"SELECT {_FETCH_COLUMNS} FROM fetch_state WHERE url IN ({', '.join('?' * len(chunk))})", chunk
+            )
+            for row in rows:
+                found[row[0]] = FetchState(*row)
+    return found
+
+
+def _record_fetch(self: SQLiteStore, state: FetchState, outcome: str, reason: str = "") -> None:
+    with self._errors(f"recording the fetch of {state.url}"), self._transaction() as conn:
+        conn.execute(
+            f"INSERT OR REPLACE INTO fetch_state ({_FETCH_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (state.url, state.source, state.status, state.fetched_at, state.etag, state.last_modified,
+             state.article_id, state.content_hash, state.attempts, state.reason),
+        )  # fmt: skip
+        conn.execute(
+            "INSERT INTO fetch_log (at, source, url, outcome, reason) VALUES (?, ?, ?, ?, ?)",
+            (state.fetched_at, state.source, state.url, outcome, reason),
+        )
+
+
+def _fetch_log(
+    self: SQLiteStore, *, source: str | None = None, since: str | None = None, limit: int | None = None
+) -> list[FetchLogEntry]:
+    with self._errors("reading the fetch log"):
+        rows = self._connection().execute(
+            "SELECT seq, at, source, url, outcome, reason FROM fetch_log WHERE (? IS NULL OR source = ?)"
+            " AND (? IS NULL OR at >= ?) ORDER BY seq DESC LIMIT ?",
+            (source, source, since, since, -1 if limit is None else limit),
+        )
+        return [FetchLogEntry(*r) for r in rows]
+
+
+def _source_activity(self: SQLiteStore) -> dict[str, SourceActivity]:
+    polls = ", ".join(f"'{o}'" for o in _POLL_OUTCOMES)
+    errors = ", ".join(f"'{o}'" for o in _ERROR_OUTCOMES)
+    with self._errors("reading the fetch log"):
+        rows = self._connection().execute(
+            f"SELECT source, max(CASE WHEN outcome IN ({polls}) THEN at END),"
+            " (SELECT at || char(31) || url || char(31) || reason FROM fetch_log e WHERE e.source = l.source"
+            f"   AND e.outcome IN ({errors}) ORDER BY seq DESC LIMIT 1),"
+            f" sum(outcome = 'ingested'), sum(outcome IN ({errors}))"
+            " FROM fetch_log l GROUP BY source ORDER BY source"
+        ).fetchall()
+    out = {}
+    for name, last_poll, error, ingested, n_errors in rows:
+        at, url, reason = error.split("\x1f", 2) if error else (None, None, None)
+        out[name] = SourceActivity(name, last_poll, at, f"{url}: {reason}" if error else None, ingested or 0, n_errors or 0)
+    return out
+
+
+SQLiteStore.fetch_states = _fetch_states  # type: ignore[method-assign]
+SQLiteStore.record_fetch = _record_fetch  # type: ignore[method-assign]
+SQLiteStore.fetch_log = _fetch_log  # type: ignore[method-assign]
+SQLiteStore.source_activity = _source_activity  # type: ignore[method-assign]
 update_abstractmethods(SQLiteStore)
