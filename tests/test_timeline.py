@@ -152,3 +152,12 @@ def test_seed_story_places_the_sunday_events_on_the_sunday_before_publication(nl
             assert "Egyptian" in source and "agreement" in source
     # the two reports of the failed Sunday talks are one event
     assert any(len(e.citations) >= 2 for e in sunday_events)
+
+
+def test_a_clock_time_belongs_to_the_day_its_sentence_names(nlp):
+    from chorus.analyze.timeline import build_timeline
+
+    text = "Hall reopens\n\nThe hall reopened on Saturday, with a queue outside before the doors opened at 10 a.m."
+    [doc] = _annotated(nlp, (text, "2031-03-17", None))  # published on the Monday after
+    events = build_timeline([doc], {doc.id: date(2031, 3, 17)})
+    assert [e.date for e in events] == ["2031-03-15"]  # not also the publication day for "10 a.m."

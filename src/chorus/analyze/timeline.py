@@ -480,8 +480,13 @@ def build_timeline(
     for order, doc in enumerate(docs):
         anchor = anchors.get(doc.id)
         reference: str | None = None
+        dated: set[int] = set()  # sentences that already gave a dated event
         for t in times_for(doc):
             if t.label not in {"DATE", "TIME"}:
+                continue
+            # "on Saturday … before the doors opened at 10 a.m.": a bare clock time
+            # belongs to the day its sentence names, not to the publication day
+            if t.sentence in dated and _CLOCK_ONLY.fullmatch(t.text):
                 continue
             got_sentence = parser.sentence(doc, t.sentence)
             if got_sentence is None:
@@ -505,7 +510,11 @@ def build_timeline(
             event = _cite(doc, offset + lo, offset + hi, value, grain, order)
             if event is not None:
                 events.append(event)
+                dated.add(t.sentence)
     return _merge(events)
+
+
+_CLOCK_ONLY = re.compile(r"(?i)(?:at\s+)?(?:\d{1,2}(?::\d\d)?\s*(?:[ap]\.?m\.?|o'clock)?|noon|midnight)(?:\s+[a-z]{2,4})?")
 
 
 def _cite(doc: AnnotatedArticle, start: int, end: int, value: str, grain: str, order: int) -> _Event | None:
