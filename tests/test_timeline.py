@@ -157,7 +157,9 @@ def test_seed_story_places_the_sunday_events_on_the_sunday_before_publication(nl
 def test_a_clock_time_belongs_to_the_day_its_sentence_names(nlp):
     from chorus.analyze.timeline import build_timeline
 
-    text = "Hall reopens\n\nThe hall reopened on Saturday, with a queue outside before the doors opened at 10 a.m."
+    text = ("Hall reopens\n\nThe hall welcomed its first visitors on Saturday since a fire in May last year, "
+            "with a queue stretching past the market before the doors opened at 10 a.m.")
     [doc] = _annotated(nlp, (text, "2031-03-17", None))  # published on the Monday after
     events = build_timeline([doc], {doc.id: date(2031, 3, 17)})
-    assert [e.date for e in events] == ["2031-03-15"]  # not also the publication day for "10 a.m."
+    assert "2031-03-17" not in [e.date for e in events]  # "10 a.m." is Saturday's, not the publication day's
+    assert "2031-03-15" in [e.date for e in events]
