@@ -134,3 +134,18 @@ def test_a_dispute_side_names_each_position_once():
     side = _side([(a, "constructive", ""), (b, "pushed back: broken down; constructive", ""), (a, "Constructive", "")], {})
     assert side.position == "pushed back: broken down; constructive"
     assert side.claims == ("c1", "c2")
+
+
+def test_two_reports_of_one_outlet_are_one_source(nlp):
+    docs = []
+    for i, (outlet, text) in enumerate([
+        ("Harbor Wire", "Strike ends\n\nDockworkers in Vessby ended their strike on Monday after the union accepted a pay offer."),
+        ("Harbor Wire", "Dockers return\n\nDockworkers in Vessby ended their strike on Monday when the union accepted a pay offer."),
+        ("Valley Post", "Back at work\n\nOn Monday dockworkers in Vessby ended their strike after the union accepted a pay offer."),
+    ]):  # fmt: skip
+        article = clean(RawDocument(source=f"{i}.txt", text=text, kind="text", outlet=outlet))
+        docs.append(next(annotate([article], nlp)))
+    [claim] = [c for c in build_claims(docs[:2]) if len(c.sources) == 2]
+    assert claim.independent_sources == 1 and claim.status == "single_source"
+    [claim] = [c for c in build_claims(docs) if len(c.sources) == 3]
+    assert claim.independent_sources == 2 and claim.status == "corroborated"

@@ -14,7 +14,8 @@ independent sources stand behind each.
 3. Independence: two supporting articles are one source when they belong to the same
    syndication group, or take the fact from the same origin: the same wire named in
    the sentence ("told Reuters"), the same anonymous sources ("two Egyptian security
-   sources"), or the same wire credited for the whole article.
+   sources"), the same wire credited for the whole article, or the same outlet (two
+   reports of one newsroom confirm nothing to each other).
 4. Status: ``corroborated`` with >= 2 independent sources, else ``single_source``;
    ``disputed`` (set by chorus.analyze.disputes) overrides both in ``status``, and
    ``corroborated`` keeps the count's verdict.
@@ -218,6 +219,8 @@ def build_claims(
             if not any(k.startswith("wire:") for k in origin):
                 origin |= {"wire:" + w for w in article_origins.get(u.doc.id, ())}
             origin.add("group:" + groups.get(u.doc.id, u.doc.id))
+            if u.doc.article.outlet:  # two reports of one outlet are one source
+                origin.add("outlet:" + " ".join(u.doc.article.outlet.casefold().split()))
             supports.append(Support(u.doc.id, u.sentence.orig_start, u.sentence.orig_end, u.text, tuple(sorted(origin))))
         independent = independent_count(supports)
         rep = _representative(members, units)
