@@ -286,9 +286,14 @@ def changes(since_text: str, story: str | None, fmt: str, out: Path | None, db: 
         text = json.dumps({"since": since, "stories": data}, ensure_ascii=False, indent=2) + "\n"
     else:
         text = changes_markdown(data, since)
+    _emit(text, out, f" ({len(data)} changed stor{'ies' if len(data) != 1 else 'y'})")
+
+
+def _emit(text: str, out: str | None, what: str = "") -> None:
+    """``text`` to the file ``out`` (atomically, saying so on stderr) or to stdout."""
     if out:
         _write_atomically(out, text)
-        click.echo(f"wrote {out} ({len(data)} changed stor{'ies' if len(data) != 1 else 'y'})", err=True)
+        click.echo(f"wrote {out}{what}", err=True)
     else:
         click.echo(text, nl=False)
 
@@ -410,12 +415,7 @@ def digest(since_text: str, out: Path | None, db: str | None) -> None:
             sections = alerting.digest(store, since)
         except ChorusError as exc:
             raise click.ClickException(str(exc)) from None
-    text = digest_markdown([(w, [c.to_dict() for c in found]) for w, found in sections], since, iso(utc_now()))
-    if out:
-        _write_atomically(out, text)
-        click.echo(f"wrote {out}", err=True)
-    else:
-        click.echo(text, nl=False)
+    _emit(digest_markdown([(w, [c.to_dict() for c in found]) for w, found in sections], since, iso(utc_now())), out)
 
 
 @cli.command()
