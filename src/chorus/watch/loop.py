@@ -19,7 +19,7 @@ import hashlib
 import threading
 import time
 from collections.abc import Callable, Coroutine, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
@@ -65,15 +65,8 @@ class CycleReport:
 
 
 def policy_of(defaults: Defaults) -> FetchPolicy:
-    return FetchPolicy(
-        per_host_concurrency=defaults.per_host_concurrency,
-        per_host_delay_s=defaults.per_host_delay_s,
-        timeout_s=defaults.timeout_s,
-        max_bytes=defaults.max_bytes,
-        max_redirects=defaults.max_redirects,
-        retries=defaults.retries,
-        user_agent=defaults.user_agent,
-    )
+    """The fetcher's settings from the sources file's ``[defaults]`` (same names)."""
+    return FetchPolicy(**{f.name: getattr(defaults, f.name) for f in fields(FetchPolicy) if hasattr(defaults, f.name)})
 
 
 def _now() -> str:
