@@ -149,3 +149,15 @@ def test_two_reports_of_one_outlet_are_one_source(nlp):
     assert claim.independent_sources == 1 and claim.status == "single_source"
     [claim] = [c for c in build_claims(docs) if len(c.sources) == 3]
     assert claim.independent_sources == 2 and claim.status == "corroborated"
+
+
+def test_one_speaker_saying_two_things_is_two_claims(nlp):
+    """The words of an attribution ("union leader …, said") are not what a claim says."""
+    docs = []
+    for i, (outlet, text) in enumerate([
+        ("Harbor Wire", 'Strike ends\n\n"We are glad to be back at work," union leader Maren Olufsen said on Monday.'),
+        ("Valley Post", "Dockers return\n\nUnion leader Maren Olufsen said on Monday that members voted by a large margin to accept."),
+    ]):  # fmt: skip
+        article = clean(RawDocument(source=f"{i}.txt", text=text, kind="text", outlet=outlet))
+        docs.append(next(annotate([article], nlp)))
+    assert all(len(c.sources) == 1 for c in build_claims(docs))

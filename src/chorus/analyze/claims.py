@@ -81,6 +81,7 @@ class Unit:
     doc: AnnotatedArticle
     sentence: Sentence
     text: str
+    attribution: str = ""  # who the sentence says said it, and how ("union leader", "said")
 
 
 def units_of(docs: Sequence[AnnotatedArticle], options: ClaimOptions = ClaimOptions()) -> list[Unit]:
@@ -89,6 +90,9 @@ def units_of(docs: Sequence[AnnotatedArticle], options: ClaimOptions = ClaimOpti
     itself is kept whole among the story's quotes)."""
     out = []
     for d in docs:
+        who: dict[int, list[str]] = {}
+        for q in d.quotes:
+            who.setdefault(q.sentence, []).extend(x for x in (q.speaker_role, q.cue) if x)
         for s in d.sentences:
             text = d.sentence_text(s)
             if (
@@ -98,7 +102,7 @@ def units_of(docs: Sequence[AnnotatedArticle], options: ClaimOptions = ClaimOpti
                 and text.count('"') % 2 == 0
                 and text.count("“") == text.count("”")
             ):
-                out.append(Unit(d, s, text))
+                out.append(Unit(d, s, text, " ".join(who.get(s.index, ()))))
     return out
 
 
@@ -124,7 +128,7 @@ def align(units: Sequence[Unit], similarity: Similarity | None = None, options: 
         return []
     if n == 1:
         return [[0]]
-    sim = similarity_matrix([u.text for u in units], similarity, options)
+    sim = similarity_matrix([u.text for u in units], similarity, options, [u.attribution for u in units])
     owner = np.array([hash(u.doc.id) for u in units])
     same_doc = owner[:, None] == owner[None, :]
     dist = np.clip(1.0 - sim, 0.0, 1.0)
@@ -150,16 +154,20 @@ def align(units: Sequence[Unit], similarity: Similarity | None = None, options: 
     return out
 
 
-def similarity_matrix(texts: Sequence[str], similarity: Similarity | None, options: ClaimOptions) -> np.ndarray:
+def similarity_matrix(
+    texts: Sequence[str], similarity: Similarity | None, options: ClaimOptions, attributions: Sequence[str] = ()
+) -> np.ndarray:
     """Blend of word overlap and embeddings, halved for pairs that share names but
     fewer than two ordinary content words ("Netanyahu sent a delegation" /
     "Netanyahu's hopes of keeping forces"): the same people doing different things are
-    different claims."""
+    different claims. Words of the attribution (a speaker's role, the reporting verb)
+    are not content: "union leader Olufsen said we are glad" and "union leader Olufsen
+    said members voted" share none."""
     sim = cosine_matrix(texts)
     if similarity is not None:
         w = options.embed_weight
         sim = (1 - w) * sim + w * np.clip(similarity(texts), 0.0, 1.0)
-    words = [common_words(t) for t in texts]
+    words = [common_words(t) - common_words(a) for t, a in zip(texts, [*attributions, *[""] * (len(texts) - len(attributions))])]
     for i in range(len(texts)):
         for j in range(i + 1, len(texts)):
             if len(words[i] & words[j]) < options.min_shared_words:
