@@ -122,7 +122,24 @@ def assign(n: int, db: Path, seed: int, data: Path, warmup: int, timed: int, var
     t = time.perf_counter()
     real = wordllama.embed(texts)
     embed_ms = (time.perf_counter() - t) * 1000 / len(texts)
-    cosine = float(np.mean(np.sum(real * np.stack([a.vector for a in new[warmup:]]), axis=1)))
+    cosine = float(np.mean(np.sum(real * np.stack([a.embedding for a in new[warmup:]]), axis=1)))
+    # what the story features cost (inside the timing below), against the embedding-only
+    # features of the earlier stream (256 floats, no years) as a baseline, same articles
+    from chorus.analyze.entities import entity_keys
+    from chorus.stories import Features, day_number
+
+    def embedding_only(a):  # noqa: ANN001, ANN202
+        return Features(a.doc.id, a.embedding, frozenset(entity_keys(a.doc)), day_number(a.doc.article.published),
+                        a.doc.article.title, headline=True)  # fmt: skip
+
+    features_ms = {}
+    for name, make in (("story_features", lambda a: a.features()), ("embedding_only", embedding_only)):
+        for a in new[:warmup]:  # warm (wordfreq weights are cached per word, as in a long ingest)
+            make(a)
+        t = time.perf_counter()
+        for a in new[warmup:]:
+            make(a)
+        features_ms[name] = (time.perf_counter() - t) * 1000 / len(new[warmup:])
 
     vectors = _StreamVectors()
     pipeline.get_embedder = lambda name="": vectors  # type: ignore[assignment]
@@ -158,7 +175,7 @@ def assign(n: int, db: Path, seed: int, data: Path, warmup: int, timed: int, var
         pipeline.decide = _timed(pipeline.decide, parts["decide"])  # type: ignore[assignment]
         pipeline.split_if_two = _timed(pipeline.split_if_two, parts["split"])  # type: ignore[assignment]
         for k, a in enumerate(new):
-            vectors.next = a.vector
+            vectors.next = a.embedding
             t = time.perf_counter()
             store.add(a.doc)  # as `chorus ingest` does first; timed apart (not part of assignment)
             added.append(time.perf_counter() - t)
@@ -203,6 +220,7 @@ def assign(n: int, db: Path, seed: int, data: Path, warmup: int, timed: int, var
         "embed_ms": embed_ms,
         "load": os.getloadavg()[0],  # the shared machine's 1-minute load average when the timing ended
         "cosine": cosine,
+        "features_ms": features_ms,
     }
     print(json.dumps(out))
 
@@ -237,7 +255,7 @@ def main() -> None:
     sizes = [int(s) for s in args.sizes.split(",")]
     variants = args.variant.split(",")
     # numpy's BLAS threads spin after each call and would count in the CPU times; the
-    # assignment's numpy work (256-wide dot products) never uses them (wall times are
+    # assignment's numpy work (768-wide dot products) never uses them (wall times are
     # the same either way, measured)
     for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(name, "1")
@@ -288,7 +306,7 @@ def main() -> None:
                 t.cleanup()
     report = _report(rows, args)
     print(report)
-    if not args.no_write and sizes == [10_000, 100_000, 1_000_000]:
+    if not args.no_write and len(sizes) > 1:  # a single size says nothing of growth
         write_block("scale", report)
 
 
@@ -296,6 +314,7 @@ def _report(rows: list[tuple[dict, dict]], args: argparse.Namespace) -> str:
     command = ".venv/bin/python bench/scale.py" + (f" --variant {args.variant}" if args.variant != "base" else "")
     command += f" --baseline {args.baseline}" if args.baseline else ""
     command += f" --dir {args.dir}" if args.dir else ""  # stores built earlier, reused
+    command += f" --sizes {args.sizes}" if args.sizes != "10000,100000,1000000" else ""
     lines = [
         "### Story assignment cost against stored articles (bench/scale.py)\n",
         f"Command: `{command}`  (seed {args.seed}; {args.warmup} warm-up then {args.timed} timed assignments per store;"
@@ -329,10 +348,19 @@ def _report(rows: list[tuple[dict, dict]], args: argparse.Namespace) -> str:
         "\nWall times depend on the shared machine's load (last column: its 1-minute load average on 2 cores as each timing"
         " ended); CPU times much less, so compare variants by those when the load differs between rows."
         f"\n\nTargets at 1M: p95 < {TARGET_P95_MS:.0f} ms, RSS < {TARGET_RSS_GB:.0f} GB. Left out of the timing: the"
-        f" WordLlama embedding of the lead text, {last['embed_ms']:.2f} ms an article in batch; the stream's vectors"
-        f" have cosine {last['cosine']:.2f} with WordLlama's on the same text (renamed names are the difference)."
+        f" WordLlama embedding of the lead text, {last['embed_ms']:.2f} ms an article in batch; the stream's embeddings"
+        f" have cosine {last['cosine']:.2f} with WordLlama's on the same text (renamed names are the difference); the story"
+        " vectors are built from them and the article text by `pipeline.story_features`, as `chorus ingest` does (768 floats:"
+        " the embedding beside 512 hashed words; years of the lead as keys), inside the timing."
         " Build: one process, `Store.bulk_assign` in transactions of 20,000 articles, generating as it goes."
     )
+    if "features_ms" in last:
+        fm = last["features_ms"]
+        lines.append(
+            f"\nStory features (`pipeline.story_features`, in the timing and in the build): {fm['story_features']:.2f} ms an"
+            f" article, against {fm['embedding_only']:.2f} ms for the embedding-only features of the earlier stream (256 floats,"
+            " no years), on the same articles in the same process."
+        )
     old = [f"{m['n']:,}" for m, r in rows if not m.get("outlets", True) and r["variant"] == rows[0][1]["variant"]]
     if old:
         lines.append(

@@ -25,11 +25,15 @@ read at run time with ``chorus.read.read_inputs``):
   a few hundreds); a topic lives a few days to six weeks, most of its articles early.
 * Time. Articles arrive at ``per_day`` a day (default 2,000: a mid-sized monitor), so a
   bigger store is an older one, not a denser one; the stream is in publication order.
-* Vectors. A synthetic article's vector is what WordLlama gives for its lead text
+* Vectors. A synthetic article's embedding is what WordLlama gives for its lead text
   (title and first five sentences) when that text is made of real sentences:
   mean-pooled token embeddings, so the word-count-weighted sum of the sentences'
   vectors, L2-normalised. Renamed names are the only tokens it misses
   (``bench/scale.py`` prints the measured cosine against WordLlama on the real text).
+  Its story features are what ``chorus ingest`` computes from that embedding and the
+  article's text: ``pipeline.story_features`` itself is called (the embedding beside
+  the hashed words of lead and body, 768 floats; the names and the years the lead
+  names as keys), so the stream's stores hold what shipped stores hold.
 
 Everything is deterministic for a seed: ``plan.article(i)`` depends only on (source,
 n, seed, options, i).
@@ -51,11 +55,12 @@ from pathlib import Path
 
 import numpy as np
 
-from chorus.analyze.entities import MAIN_LABELS, entity_keys
+from chorus.analyze.entities import MAIN_LABELS
 from chorus.models import AnnotatedArticle, Article, Mention, OffsetMap, Sentence
 from chorus.read import read_inputs
 from chorus.store import Store
-from chorus.stories import LEAD_SENTENCES, Features, day_number, new_story_id
+from chorus.pipeline import story_features
+from chorus.stories import LEAD_SENTENCES, Features, new_story_id
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "eval" / "bulk" / "te3-silver"
@@ -170,18 +175,11 @@ class SynthArticle:
     index: int  # position in the stream
     topic: int
     doc: AnnotatedArticle
-    vector: np.ndarray  # L2-normalised float32, as WordLlama would give for the lead text
+    embedding: np.ndarray  # L2-normalised float32, as WordLlama would give for the lead text
 
     def features(self) -> Features:
-        """What ``pipeline.assign_stories`` computes for this article."""
-        return Features(
-            self.doc.id,
-            self.vector,
-            frozenset(entity_keys(self.doc)),
-            day_number(self.doc.article.published),
-            self.doc.article.title,
-            headline=True,
-        )
+        """What ``pipeline.assign_stories`` computes for this article from its embedding."""
+        return story_features(self.doc, self.embedding)
 
 
 class Plan:

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from chorus.store import open_store
-from chorus.stories import StoryState
+from chorus.pipeline import story_features
+from chorus.stories import LEXICAL_DIM, YEAR_KEY, StoryState
 from tests.conftest import EVAL, ROOT, need
 
 sys.path.insert(0, str(ROOT / "bench"))
@@ -41,7 +42,8 @@ def test_the_stream_is_the_same_for_a_seed_and_differs_across_seeds(source, plan
     for i in (0, 1234, N - 1):
         a, b = plan.article(i), again.article(i)
         assert (a.doc, a.topic) == (b.doc, b.topic)
-        assert np.array_equal(a.vector, b.vector)
+        fa, fb = a.features(), b.features()
+        assert np.array_equal(fa.vector, fb.vector) and fa.keys == fb.keys
     # the order articles are made in does not matter (renames are decided per name)
     assert Plan(source, N, seed=3, options=OPTIONS).article(2500).doc == plan.article(2500).doc
     assert [plan.article(i).doc.id for i in range(50)] != [other.article(i).doc.id for i in range(50)]
@@ -70,10 +72,30 @@ def test_articles_of_a_topic_share_names_that_other_topics_lack(plan):
     assert np.mean(within) >= 0.8
     assert np.mean(within) > np.mean(across) + 0.3
     # a vector is closer to its own topic's articles than to other topics'
-    vec = {i: plan.article(i).vector for i in keys}
+    vec = {i: plan.article(i).features().vector for i in keys}
     near = np.mean([vec[a] @ vec[b] for ids in topics for a, b in combinations(ids, 2)])
     far = np.mean([vec[a[0]] @ vec[b[0]] for a, b in combinations(topics, 2)])
     assert near > far + 0.1
+
+
+def test_story_features_are_those_chorus_ingest_computes_from_the_embedding_and_text(plan):
+    """The stream's stores must hold what shipped stores hold: the embedding beside the
+    hashed words of the article's own text, and the years its lead names as keys."""
+    articles = [plan.article(i) for i in range(0, N, 29)]
+    features = [a.features() for a in articles]
+    assert {f.vector.shape for f in features} == {(articles[0].embedding.size + LEXICAL_DIM,)}
+    assert all(abs(float(np.linalg.norm(f.vector)) - 1.0) < 1e-4 for f in features)
+    # the lexical half follows the text: two articles with the same embedding but other words differ
+    a, b = articles[0], articles[1]
+    swapped = story_features(b.doc, a.embedding)
+    assert not np.allclose(swapped.vector, features[0].vector)
+    assert np.allclose(swapped.vector[: a.embedding.size], features[0].vector[: a.embedding.size])
+    with_years = [(a, f) for a, f in zip(articles, features) if any(k.startswith(YEAR_KEY) for k in f.keys)]
+    assert with_years, "no article of the stream names a year in its lead"
+    for a, f in with_years:
+        for k in f.keys:
+            if k.startswith(YEAR_KEY):
+                assert k[len(YEAR_KEY) :] in a.doc.article.title + a.doc.article.text
 
 
 def test_a_bulk_loaded_store_holds_the_stories_that_assignment_builds_on(plan):
@@ -86,7 +108,7 @@ def test_a_bulk_loaded_store_holds_the_stories_that_assignment_builds_on(plan):
         # a story grown across batches matches the state the incremental path would hold
         t = max(set(topics), key=topics.count)
         members = [plan.article(i) for i in range(2000) if topics[i] == t]
-        expected = StoryState(plan.story_id(t), "", np.zeros_like(members[0].vector), 0)
+        expected = StoryState(plan.story_id(t), "", np.zeros_like(members[0].features().vector), 0)
         for a in members:
             expected.add(a.features())
         assert set(store.story_article_ids(expected.id)) == {a.doc.id for a in members}
