@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -156,6 +156,11 @@ def live_story(store: Store, story_id: str) -> str | None:
         return None
 
 
+def live_stories(store: Store, story_ids: Iterable[str]) -> list[str]:
+    """The live story each id stands for, once each, in order; gone ones dropped."""
+    return list(dict.fromkeys(sid for sid in (live_story(store, t) for t in dict.fromkeys(story_ids)) if sid))
+
+
 def notify_for(store: Store, watches: Sequence[WatchRow], changes: StoryChanges, snapshot: Snapshot) -> list[tuple[WatchRow, dict]]:
     """The watches a story's changes concern, each with its notification payload."""
     if changes.empty or not watches:
@@ -180,7 +185,7 @@ def digest(store: Store, since: str) -> list[tuple[WatchRow | None, list[StoryCh
         return [(None, pipeline.changes_since(store, since))]
     out = []
     for w in watches:
-        stories = dict.fromkeys(s for s in (live_story(store, n.story_id) for n in store.notifications(w.id, since=since)) if s)
+        stories = live_stories(store, (n.story_id for n in store.notifications(w.id, since=since)))
         found = [c for sid in stories for c in pipeline.changes_since(store, since, sid)]
         out.append((w, found))
     return out

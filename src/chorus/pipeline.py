@@ -8,7 +8,7 @@ dataclasses; this module is the only place that knows the order.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import BinaryIO
 
@@ -329,10 +329,9 @@ def update_stories(store: Store, since: str, settings: Settings) -> StoryUpdates
 def changed_stories(store: Store, since: str) -> list[str]:
     """The live stories changed since ``since`` (a merged-away id counts as the story it
     joined; a story emptied by a delete is gone)."""
-    from chorus.alerts import live_story
+    from chorus.alerts import live_stories
 
-    touched = dict.fromkeys(r.story_id for r in store.revisions(since=since))
-    return list(dict.fromkeys(sid for sid in (live_story(store, t) for t in touched) if sid))
+    return live_stories(store, (r.story_id for r in store.revisions(since=since)))
 
 
 def refresh_briefings(
@@ -366,14 +365,10 @@ def _baseline_snapshot(store: Store, story_id: str, before: str, settings: Setti
     from chorus.render.json import briefing_dict
 
     joined = store.assigned_times(story_id)
-    earlier = [a for a, at in joined.items() if at < before]
-    if not earlier:
-        return
-    row = store.get_story(story_id)
-    ids = [a for a in store.story_article_ids(story_id) if a in set(earlier)]
-    briefings = analyze([store.get(i) for i in ids], [Story(row.id, row.title, tuple(ids))], settings)
-    data = briefing_dict(Briefing(articles=_articles_of(briefings), stories=tuple(briefings)))
-    record_snapshot(store, data, at=max(joined[a] for a in earlier))
+    earlier = {a for a, at in joined.items() if at < before}
+    if earlier:
+        data = briefing_dict(story_briefing(store, story_id, settings, only=earlier))
+        record_snapshot(store, data, at=max(joined[a] for a in earlier))
 
 
 # -- story updates and alerts -----------------------------------------------------
@@ -402,12 +397,12 @@ def changes_since(store: Store, since: str, story_id: str | None = None) -> list
     """What is new in each story (or in one; a merged-away id stands for the story it
     joined) since ``since``: its latest snapshot against its last one at or before
     ``since``; a story born after ``since`` shows everything as new. Latest first."""
-    from chorus.alerts import live_story
+    from chorus.alerts import live_stories
 
     if story_id is not None:
         candidates = [store.get_story(story_id).id]
     else:
-        candidates = list(dict.fromkeys(sid for sid in map(lambda s: live_story(store, s), store.snapshotted_since(since)) if sid))
+        candidates = live_stories(store, store.snapshotted_since(since))
     out = []
     for sid in candidates:
         latest = store.snapshot_at(sid)
@@ -502,10 +497,12 @@ def stored_stories(store: Store) -> list[Story]:
     return [Story(r.id, r.title, tuple(store.story_article_ids(r.id))) for r in rows]
 
 
-def story_briefing(store: Store, story_id: str, settings: Settings) -> Briefing:
-    """The briefing of one stored story (a merged-away id leads to the story it joined)."""
+def story_briefing(store: Store, story_id: str, settings: Settings, *, only: Collection[str] | None = None) -> Briefing:
+    """The briefing of one stored story (a merged-away id leads to the story it joined);
+    ``only``: of those of its articles alone (the story as it was before some joined)."""
     row = store.get_story(story_id)
-    story = Story(row.id, row.title, tuple(store.story_article_ids(row.id)))
+    ids = store.story_article_ids(row.id)
+    story = Story(row.id, row.title, tuple(i for i in ids if only is None or i in only))
     docs = [store.get(i) for i in story.article_ids]
     briefings = analyze(docs, [story], settings)
     return Briefing(articles=_articles_of(briefings), stories=tuple(briefings))
