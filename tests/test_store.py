@@ -1,4 +1,7 @@
-"""The store: round trips, idempotence, atomicity, crashes, concurrency, migrations."""
+"""The store: round trips, idempotence, atomicity, crashes, concurrency, migrations.
+
+Every test that is not about SQLite files runs on both backends (``store_url``: an
+SQLite file, then a database on the throwaway PostgreSQL server of conftest.py)."""
 
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+import chorus.store.postgres as postgres_backend
 import chorus.store.sqlite as sqlite_backend
 from chorus.errors import StoreError
 from chorus.models import AnnotatedArticle, Article, Mention, OffsetMap, Removed, Sentence
@@ -82,22 +86,80 @@ def _raw(db: Path) -> contextlib.closing[sqlite3.Connection]:
     return contextlib.closing(sqlite3.connect(db, isolation_level=None))
 
 
-def _rows_left(db: Path, article_id: str) -> int:
-    with _raw(db) as conn:
+def _is_pg(url: str) -> bool:
+    return url.startswith("postgresql://")
+
+
+class Raw:
+    """Plain SQL (``?`` parameters) on a store's database, either backend, for looking
+    under the store's hood; autocommit."""
+
+    def __init__(self, url: str) -> None:
+        self.pg = _is_pg(url)
+        if self.pg:
+            import psycopg
+
+            self.conn = psycopg.connect(url, autocommit=True)
+        else:
+            self.conn = sqlite3.connect(url, isolation_level=None)
+
+    def __enter__(self) -> "Raw":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.conn.close()
+
+    def rows(self, sql: str, params: tuple = ()) -> list[tuple]:
+        return [tuple(r) for r in self.conn.execute(sql.replace("?", "%s") if self.pg and params else sql, params).fetchall()]
+
+    def run(self, sql: str) -> None:
+        self.conn.execute(sql)
+
+    def version(self) -> int:
+        sql = "SELECT max(version) FROM chorus_schema" if self.pg else "PRAGMA user_version"
+        return int(self.rows(sql)[0][0])
+
+    def set_version(self, version: int) -> None:
+        self.run(f"UPDATE chorus_schema SET version = {version}" if self.pg else f"PRAGMA user_version = {version}")
+
+    def tables(self) -> list[str]:
+        if self.pg:
+            return [r[0] for r in self.rows("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")]
+        return [r[0] for r in self.rows("SELECT name FROM sqlite_master")]
+
+    def columns(self, table: str) -> list[str]:
+        if self.pg:
+            return [r[0] for r in self.rows("SELECT column_name FROM information_schema.columns WHERE table_name = ?", (table,))]
+        return [r[1] for r in self.rows(f"PRAGMA table_info({table})")]
+
+
+def _migrations(url: str) -> tuple[object, str]:
+    """(module, name) of the backend's migration list, for monkeypatching."""
+    return (postgres_backend, "PG_MIGRATIONS") if _is_pg(url) else (sqlite_backend, "MIGRATIONS")
+
+
+def _rows_left(url: str, article_id: str) -> int:
+    with Raw(url) as raw:
         return sum(
-            conn.execute(f"SELECT count(*) FROM {table} WHERE {col} = ?", (article_id,)).fetchone()[0]
+            raw.rows(f"SELECT count(*) FROM {table} WHERE {col} = ?", (article_id,))[0][0]
             for table, col in (("articles", "id"), ("sentences", "article_id"), ("mentions", "article_id"))
         )
 
 
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
+    """An SQLite file (tests of SQLite's own behaviour)."""
     return tmp_path / "chorus.db"
 
 
 @pytest.fixture
-def store(db: Path):
-    with open_store(str(db)) as s:
+def url(store_url: str) -> str:
+    return store_url
+
+
+@pytest.fixture
+def store(url: str):
+    with open_store(url) as s:
         yield s
 
 
@@ -116,12 +178,12 @@ def ticking_clock(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 # -- round trips ------------------------------------------------------------
-def test_article_comes_back_exactly_as_added_after_reopening(db: Path) -> None:
+def test_article_comes_back_exactly_as_added_after_reopening(url: str) -> None:
     docs = [make_doc(1), make_doc(2, published=None), make_doc(3, n_sentences=0)]
-    with open_store(str(db)) as store:
+    with open_store(url) as store:
         for doc in docs:
             assert store.add(doc) is True
-    with open_store(str(db)) as store:
+    with open_store(url) as store:
         for doc in docs:
             back = store.get(doc.id)
             assert back == doc  # frozen dataclasses: lists instead of tuples would not compare equal
@@ -239,7 +301,7 @@ def test_ingested_at_is_the_current_utc_time(store: SQLiteStore) -> None:
 
 # -- atomicity --------------------------------------------------------------
 def test_failure_after_the_article_row_leaves_nothing_behind(
-    db: Path, store: SQLiteStore, monkeypatch: pytest.MonkeyPatch
+    url: str, store: SQLiteStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     doc = make_doc(1)
 
@@ -250,18 +312,18 @@ def test_failure_after_the_article_row_leaves_nothing_behind(
         m.setattr(SQLiteStore, "_insert_mentions", explode)
         with pytest.raises(RuntimeError):
             store.add(doc)
-    assert _rows_left(db, doc.id) == 0
+    assert _rows_left(url, doc.id) == 0
     assert not store.has_hash(doc.article.content_hash)
     assert store.add(doc) is True  # the failed attempt did not block a retry
     assert store.get(doc.id) == doc
 
 
-def test_a_bad_mention_rejects_the_whole_article_with_a_store_error(db: Path, store: SQLiteStore) -> None:
+def test_a_bad_mention_rejects_the_whole_article_with_a_store_error(url: str, store: SQLiteStore) -> None:
     doc = make_doc(1)
     broken = replace(doc, mentions=(*doc.mentions[:-1], replace(doc.mentions[-1], text=None)))
     with pytest.raises(StoreError, match=f"storing article {doc.id} failed"):
         store.add(broken)
-    assert _rows_left(db, doc.id) == 0
+    assert _rows_left(url, doc.id) == 0
     assert store.add(make_doc(2)) is True
 
 
@@ -298,12 +360,12 @@ with open_store(sys.argv[1]) as store:
 
 @pytest.mark.skipif(sys.platform == "win32", reason="needs SIGKILL")
 @pytest.mark.timeout(120)
-def test_killed_writer_leaves_a_sound_database(db: Path) -> None:
+def test_killed_writer_leaves_a_sound_database(url: str) -> None:
     rng = random.Random()
     seen = 0
     for _run in range(5):
         proc = subprocess.Popen(
-            [sys.executable, "-c", _CRASH_WRITER, str(db), str(Path(__file__).parent)],
+            [sys.executable, "-c", _CRASH_WRITER, url, str(Path(__file__).parent)],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -314,14 +376,15 @@ def test_killed_writer_leaves_a_sound_database(db: Path) -> None:
         _, err = proc.communicate(timeout=10)
         assert proc.returncode == -signal.SIGKILL, err  # killed mid-loop, not dead of its own error
 
-        with _raw(db) as conn:
-            assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
-            partial = conn.execute(
+        with Raw(url) as raw:
+            if not raw.pg:
+                assert raw.rows("PRAGMA integrity_check") == [("ok",)]
+            partial = raw.rows(
                 "SELECT id FROM articles a"
                 " WHERE n_sentences != (SELECT count(*) FROM sentences s WHERE s.article_id = a.id)"
-            ).fetchall()
+            )
             assert partial == []
-        with open_store(str(db)) as store:
+        with open_store(url) as store:
             rows = store.list_articles()
             assert len(rows) >= seen  # nothing committed earlier was lost
             seen = len(rows)
@@ -332,13 +395,13 @@ def test_killed_writer_leaves_a_sound_database(db: Path) -> None:
 
 
 # -- concurrency ------------------------------------------------------------
-def test_two_stores_on_one_file_add_and_read_at_the_same_time(db: Path) -> None:
+def test_two_stores_on_one_database_add_and_read_at_the_same_time(url: str) -> None:
     errors: list[BaseException] = []
     start = threading.Barrier(2, timeout=30)
 
     def work(first: int) -> None:
         try:
-            with open_store(str(db)) as store:
+            with open_store(url) as store:
                 start.wait()
                 for n in range(first, first + 40):
                     doc = make_doc(n, n_sentences=20)
@@ -355,19 +418,21 @@ def test_two_stores_on_one_file_add_and_read_at_the_same_time(db: Path) -> None:
     for t in threads:
         t.join()
     assert errors == []
-    with open_store(str(db)) as store:
+    with open_store(url) as store:
         assert store.count_articles() == 80
 
 
-def test_add_waits_for_another_writer_instead_of_failing(db: Path, store: SQLiteStore) -> None:
+def test_add_waits_for_another_writer_instead_of_failing(url: str, store: SQLiteStore) -> None:
     locked, release_after = threading.Event(), 0.5
 
     def hold_write_lock() -> None:
-        with _raw(db) as conn:
-            conn.execute("BEGIN IMMEDIATE")
+        with Raw(url) as raw:
+            # what another chorus writing holds: SQLite's write lock, PostgreSQL chorus's advisory lock
+            raw.run("BEGIN")
+            raw.run(f"SELECT pg_advisory_xact_lock({postgres_backend._WRITE_LOCK})" if raw.pg else "INSERT INTO key_df VALUES ('x', 1)")
             locked.set()
             time.sleep(release_after)
-            conn.execute("COMMIT")
+            raw.run("COMMIT")
 
     holder = threading.Thread(target=hold_write_lock)
     holder.start()
@@ -389,76 +454,81 @@ def test_a_writer_holding_the_lock_too_long_gives_a_store_error(db: Path, monkey
         assert store.add(make_doc(1)) is True
 
 
-def test_a_long_reader_does_not_block_adding(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_long_reader_does_not_block_adding(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     # Short timeout: without WAL the add below would fail with "database is locked".
     monkeypatch.setattr(sqlite_backend, "BUSY_TIMEOUT_MS", 100)
-    with open_store(str(db)) as store, _raw(db) as reader:
+    with open_store(url) as store, Raw(url) as reader:
         store.add(make_doc(1))
-        reader.execute("BEGIN")
-        assert reader.execute("SELECT count(*) FROM articles").fetchone() == (1,)
+        reader.run("BEGIN ISOLATION LEVEL REPEATABLE READ" if reader.pg else "BEGIN")
+        assert reader.rows("SELECT count(*) FROM articles") == [(1,)]
         assert store.add(make_doc(2)) is True
-        assert reader.execute("SELECT count(*) FROM articles").fetchone() == (1,)  # its snapshot
-        reader.execute("COMMIT")
-        assert reader.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        assert reader.rows("SELECT count(*) FROM articles") == [(1,)]  # its snapshot
+        reader.run("COMMIT")
+        assert reader.rows("SELECT count(*) FROM articles") == [(2,)]
+        if not reader.pg:
+            assert reader.rows("PRAGMA journal_mode") == [("wal",)]
 
 
 # -- schema versions --------------------------------------------------------
-def test_old_database_is_upgraded_and_keeps_its_articles(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_old_database_is_upgraded_and_keeps_its_articles(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    module, name = _migrations(url)
     doc = make_doc(1)
-    with open_store(str(db)) as store:
+    with open_store(url) as store:
         store.add(doc)
-    with _raw(db) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone() == (len(sqlite_backend.MIGRATIONS),)
+    with Raw(url) as raw:
+        assert raw.version() == len(getattr(module, name))
 
     v2 = (
         "ALTER TABLE articles ADD COLUMN language TEXT",
         "UPDATE articles SET language = 'en'",
     )
-    monkeypatch.setattr(sqlite_backend, "MIGRATIONS", [*sqlite_backend.MIGRATIONS, v2])
-    with open_store(str(db)) as store:
+    monkeypatch.setattr(module, name, [*getattr(module, name), v2])
+    with open_store(url) as store:
         assert store.get(doc.id) == doc
         assert store.add(make_doc(2)) is True
-    with _raw(db) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone() == (len(sqlite_backend.MIGRATIONS),)
-        assert conn.execute("SELECT language FROM articles WHERE id = ?", (doc.id,)).fetchone() == ("en",)
+    with Raw(url) as raw:
+        assert raw.version() == len(getattr(module, name))
+        assert raw.rows("SELECT language FROM articles WHERE id = ?", (doc.id,)) == [("en",)]
 
 
-def test_failed_upgrade_leaves_the_old_database_untouched(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_upgrade_leaves_the_old_database_untouched(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    module, name = _migrations(url)
     doc = make_doc(1)
-    with open_store(str(db)) as store:
+    with open_store(url) as store:
         store.add(doc)
     broken = ("ALTER TABLE articles ADD COLUMN language TEXT", "UPDATE no_such_table SET x = 1")
     with monkeypatch.context() as m:
-        m.setattr(sqlite_backend, "MIGRATIONS", [*sqlite_backend.MIGRATIONS, broken])
-        with pytest.raises(StoreError, match="no_such_table"):
-            open_store(str(db))
-    with _raw(db) as conn:
-        columns = [r[1] for r in conn.execute("PRAGMA table_info(articles)")]
-        assert "language" not in columns
-    with open_store(str(db)) as store:
+        m.setattr(module, name, [*getattr(module, name), broken])
+        with pytest.raises(StoreError, match="no_such_table") as info:
+            open_store(url)
+        assert "\n" not in str(info.value)
+    with Raw(url) as raw:
+        assert "language" not in raw.columns("articles")
+    with open_store(url) as store:
         assert store.get(doc.id) == doc
 
 
-def test_database_from_a_newer_chorus_is_refused(db: Path) -> None:
-    open_store(str(db)).close()
-    newer = len(sqlite_backend.MIGRATIONS) + 3
-    with _raw(db) as conn:
-        conn.execute(f"PRAGMA user_version = {newer}")
-    current = len(sqlite_backend.MIGRATIONS)
+def test_database_from_a_newer_chorus_is_refused(url: str) -> None:
+    module, name = _migrations(url)
+    open_store(url).close()
+    newer = len(getattr(module, name)) + 3
+    with Raw(url) as raw:
+        raw.set_version(newer)
+    current = len(getattr(module, name))
     with pytest.raises(StoreError) as info:
-        open_store(str(db))
+        open_store(url)
     assert str(info.value).endswith(
         f"database schema version {newer} is newer than this chorus ({current}); upgrade chorus"
     )
 
 
-def test_someone_elses_database_is_refused_and_left_alone(db: Path) -> None:
-    with _raw(db) as conn:
-        conn.execute("CREATE TABLE notes (body TEXT)")
+def test_someone_elses_database_is_refused_and_left_alone(url: str) -> None:
+    with Raw(url) as raw:
+        raw.run("CREATE TABLE notes (body TEXT)")
     with pytest.raises(StoreError, match="not a chorus database"):
-        open_store(str(db))
-    with _raw(db) as conn:
-        assert [r[0] for r in conn.execute("SELECT name FROM sqlite_master")] == ["notes"]
+        open_store(url)
+    with Raw(url) as raw:
+        assert raw.tables() == ["notes"]
 
 
 # -- opening ----------------------------------------------------------------
@@ -475,7 +545,7 @@ def test_url_and_plain_path_open_the_same_file_creating_parents(tmp_path: Path) 
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
-        ("postgresql://localhost/chorus", "unsupported scheme 'postgresql'"),
+        ("mysql://localhost/chorus", "unsupported scheme 'mysql'"),
         ("sqlite://somehost/chorus.db", "names a host"),
         ("", "no store location"),
     ],
@@ -522,15 +592,15 @@ def test_an_unreadable_store_is_a_store_error(tmp_path: Path) -> None:
         locked_dir.chmod(0o755)
 
 
-def test_a_closed_store_says_so(db: Path) -> None:
-    with open_store(str(db)) as store:
+def test_a_closed_store_says_so(url: str) -> None:
+    with open_store(url) as store:
         store.add(make_doc(1))
     with pytest.raises(StoreError, match="closed"):
         store.count_articles()
     store.close()  # closing twice is harmless
 
 
-def test_quotes_and_time_expressions_round_trip(db: Path) -> None:
+def test_quotes_and_time_expressions_round_trip(url: str) -> None:
     from dataclasses import replace
 
     from chorus.models import Quote, TimeMention
@@ -545,9 +615,40 @@ def test_quotes_and_time_expressions_round_trip(db: Path) -> None:
             Quote("late", "partial", 40, 44, 40, 44, "", None, None, 1),
         ),
     )
-    with open_store(str(db)) as s:
+    with open_store(url) as s:
         assert s.add(doc)
-    with open_store(str(db)) as s:
+    with open_store(url) as s:
         back = s.get(doc.id)
     assert back == doc
     assert back.quotes[0].speaker == "Mara Lindqvist" and back.quotes[1].speaker_orig_start == -1
+
+
+# -- PostgreSQL's own ------------------------------------------------------------
+def test_an_unreachable_server_is_a_one_line_store_error_without_the_password() -> None:
+    import socket
+
+    with socket.socket() as s:  # a loopback port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(StoreError) as info:
+        open_store(f"postgresql://chorus:s3cret-pw@127.0.0.1:{port}/news")
+    message = str(info.value)
+    assert message.startswith(f"cannot open store postgresql://chorus@127.0.0.1:{port}/news: ")
+    assert "s3cret-pw" not in message and "\n" not in message
+
+
+def test_a_missing_database_names_it(pg_server) -> None:
+    with pytest.raises(StoreError, match='database "no_such_db" does not exist') as info:
+        open_store(pg_server.url("no_such_db"))
+    assert "\n" not in str(info.value)
+
+
+def test_two_processes_creating_the_schema_at_once_both_succeed(pg_url: str) -> None:
+    code = "import sys; sys.path.insert(0, sys.argv[2]); from chorus.store import open_store; open_store(sys.argv[1]).close()"
+    src = str(Path(__file__).resolve().parents[1] / "src")
+    procs = [subprocess.Popen([sys.executable, "-c", code, pg_url, src], stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    for proc in procs:
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err
+    with Raw(pg_url) as raw:
+        assert raw.version() == len(postgres_backend.PG_MIGRATIONS)

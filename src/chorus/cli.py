@@ -17,6 +17,7 @@ from chorus import __version__, pipeline
 from chorus.config import Settings, load_settings
 from chorus.errors import ChorusError
 from chorus.models import Rejected
+from chorus.store import display_location
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_PARTIAL, EXIT_NOTHING = 0, 1, 2, 3, 4
 
@@ -110,7 +111,10 @@ def _open_store(db: str | None):
         raise click.ClickException(str(exc)) from None
 
 
-_DB_HELP = "Store: a SQLite file path or sqlite:///PATH (default: $CHORUS_DB, else chorus.db in your data directory)."
+_DB_HELP = (
+    "Store: a SQLite file path, sqlite:///PATH or postgresql://USER@HOST[:PORT]/DBNAME"
+    " (default: $CHORUS_DB, else chorus.db in your data directory)."
+)
 
 
 @cli.command()
@@ -182,7 +186,7 @@ def ingest(
     click.echo(
         f"added {len(report.added)} article{'s' * (len(report.added) != 1)}, "
         f"{len(report.already)} already stored, {len(report.rejected)} skipped; "
-        f"{total} in {settings.db_path}"
+        f"{total} in {display_location(settings.db_path)}"
     )
     sys.exit(_status(len(report.added) + len(report.already), len(report.rejected)))
 
@@ -224,7 +228,7 @@ def load_parquet(directory: Path, db: str | None) -> None:
             raise click.ClickException(str(exc)) from None
         total = store.count_articles()
         _deliver(store, settings)
-    click.echo(f"added {len(report.added)} article{'s' * (len(report.added) != 1)}, {len(report.already)} already stored; {total} in {settings.db_path}")
+    click.echo(f"added {len(report.added)} article{'s' * (len(report.added) != 1)}, {len(report.already)} already stored; {total} in {display_location(settings.db_path)}")
 
 
 def _deliver(store, settings: Settings) -> None:
@@ -589,7 +593,7 @@ def serve(db: str | None, host: str, port: int) -> None:
     except ChorusError as exc:
         raise click.ClickException(str(exc)) from None
     writes = "writes need the token" if options.token else "read-only (set CHORUS_TOKEN to allow ingest)"
-    click.echo(f"chorus serving {settings.db_path} on http://{host}:{port}/ ({writes}); Ctrl-C stops", err=True)
+    click.echo(f"chorus serving {display_location(settings.db_path)} on http://{host}:{port}/ ({writes}); Ctrl-C stops", err=True)
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, server_header=False)
 
 
@@ -666,7 +670,7 @@ def watch(sources_file: Path, once: bool, db: str | None, verbose: bool) -> None
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     click.echo(
         f"watching {len(sources.enabled)} source{'s' * (len(sources.enabled) != 1)} from {sources_file} into "
-        f"{settings.db_path}{'' if once else '; Ctrl-C stops'}",
+        f"{display_location(settings.db_path)}{'' if once else '; Ctrl-C stops'}",
         err=True,
     )
     try:
@@ -844,7 +848,7 @@ def info() -> None:
         click.echo(f"spaCy model: {model_description(settings.model)}")
     except ChorusError as exc:
         click.echo(f"spaCy model: not available ({exc})")
-    click.echo(f"store: {settings.db_path}")
+    click.echo(f"store: {display_location(settings.db_path)}")
 
 
 def main() -> None:

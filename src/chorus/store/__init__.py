@@ -17,17 +17,36 @@ from chorus.errors import StoreError
 from chorus.store.base import AddResult, ArticleNotFound, ArticleRow, Store
 from chorus.store.sqlite import SQLiteStore
 
-__all__ = ["AddResult", "ArticleNotFound", "ArticleRow", "Store", "open_store"]
+__all__ = ["AddResult", "ArticleNotFound", "ArticleRow", "Store", "display_location", "open_store"]
 
-_URL_HINT = "use sqlite:///absolute/path.db, sqlite:///:memory: or a plain file path"
+_URL_HINT = "use sqlite:///absolute/path.db, sqlite:///:memory:, a plain file path or postgresql://user@host/dbname"
 
 
 def open_store(url: str) -> Store:
     """Open (creating it and its parent directories if needed) the store at ``url``.
 
-    ``url`` is ``sqlite:///abs/path.db``, ``sqlite:///:memory:`` or a file path.
+    ``url`` is ``sqlite:///abs/path.db``, ``sqlite:///:memory:``, a file path, or
+    ``postgresql://user[:password]@host[:port]/dbname`` (an existing database; its
+    tables are created on first use).
     """
+    if _is_postgres(url):
+        from chorus.store.postgres import PostgresStore
+
+        return PostgresStore(url)
     return SQLiteStore(_sqlite_path(url))
+
+
+def display_location(url: str) -> str:
+    """``url`` as messages may show it: a PostgreSQL URL without its password."""
+    if _is_postgres(url):
+        from chorus.store.postgres import display_url
+
+        return display_url(url)
+    return url
+
+
+def _is_postgres(url: str) -> bool:
+    return url.lower().startswith(("postgresql://", "postgres://"))
 
 
 def _sqlite_path(url: str) -> str:

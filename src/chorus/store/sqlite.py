@@ -363,7 +363,15 @@ def _utc_now() -> str:
 
 
 class SQLiteStore(Store):
-    """A store in one SQLite file (or ``:memory:``)."""
+    """A store in one SQLite file (or ``:memory:``).
+
+    Its SQL is written to run on PostgreSQL too (``CAST(? AS TEXT) IS NULL``, ``IS
+    DISTINCT FROM``, ``RETURNING``, aliased subqueries): :class:`PostgresStore`
+    subclasses it and replaces only what differs, through the hooks below and the
+    schema, full-text search and connection handling."""
+
+    _NO_LIMIT: int | None = -1  # the LIMIT parameter that means "no limit"
+    _DB_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error,)
 
     def __init__(self, path: str) -> None:
         self.path = path
@@ -449,7 +457,7 @@ class SQLiteStore(Store):
         with self._errors("listing articles"):
             rows = self._connection().execute(
                 f"SELECT {_ROW_COLUMNS} FROM articles ORDER BY ingested_at DESC, id LIMIT ? OFFSET ?",
-                (-1 if limit is None else limit, offset),  # LIMIT -1: no limit
+                (self._NO_LIMIT if limit is None else limit, offset),  # LIMIT -1: no limit
             )
             return [ArticleRow(*row) for row in rows]
 
@@ -511,7 +519,7 @@ class SQLiteStore(Store):
                 # two index ranges per name (dated in the window, undated) rather than
                 # one OR that scans every story that ever had a common name; a name
                 # filed under two of a story's keysets (see v6) counts once
-                arms = [("1", ())] if day is None else [("k.last_day >= ?", (day - window_days,)), ("k.last_day IS NULL", ())]
+                arms = [("TRUE", ())] if day is None else [("k.last_day >= ?", (day - window_days,)), ("k.last_day IS NULL", ())]
                 named = (
                     "SELECT coalesce(ks.story_id, k.story_id) AS sid, k.key AS key FROM story_keys k"
                     " LEFT JOIN story_keysets ks ON ks.keyset = k.story_id WHERE k.key IN ({marks}) AND {test}"
@@ -520,7 +528,7 @@ class SQLiteStore(Store):
                     marks = ", ".join("?" * len(keys))
                     union = " UNION ALL ".join(named.format(marks=marks, test=test) for test, _ in arms)
                     ids = [r[0] for r in conn.execute(
-                        f"SELECT sid FROM ({union}) GROUP BY sid ORDER BY count(DISTINCT key) DESC, sid LIMIT ?",
+                        f"SELECT sid FROM ({union}) AS u GROUP BY sid ORDER BY count(DISTINCT key) DESC, sid LIMIT ?",
                         (*(p for _, extra in arms for p in (*keys, *extra)), limit),
                     )]  # fmt: skip
                 else:
@@ -529,7 +537,7 @@ class SQLiteStore(Store):
                         batch = keys[i : i + _BATCH]
                         for test, extra in arms:
                             for sid, n in conn.execute(
-                                f"SELECT sid, count(DISTINCT key) FROM ({named.format(marks=', '.join('?' * len(batch)), test=test)})"
+                                f"SELECT sid, count(DISTINCT key) FROM ({named.format(marks=', '.join('?' * len(batch)), test=test)}) AS u"
                                 " GROUP BY sid",
                                 (*batch, *extra),
                             ):
@@ -540,7 +548,7 @@ class SQLiteStore(Store):
                     r[0]
                     for r in conn.execute(
                         "SELECT id FROM stories WHERE merged_into IS NULL"
-                        " AND (? IS NULL OR last_day IS NULL OR (last_day >= ? AND first_day <= ?))"
+                        " AND (CAST(? AS TEXT) IS NULL OR last_day IS NULL OR (last_day >= ? AND first_day <= ?))"
                         " ORDER BY updated_at DESC, id LIMIT ?",
                         (day, None if day is None else day - window_days, None if day is None else day + window_days, min(limit, 50)),
                     )
@@ -599,7 +607,7 @@ class SQLiteStore(Store):
                  json.dumps(sorted(features.keys)), features.day, now),
             )  # fmt: skip
             conn.executemany(
-                "INSERT INTO key_df (key, df) VALUES (?, 1) ON CONFLICT (key) DO UPDATE SET df = df + 1",
+                "INSERT INTO key_df (key, df) VALUES (?, 1) ON CONFLICT (key) DO UPDATE SET df = key_df.df + 1",
                 [(k,) for k in sorted(features.keys)],
             )
             for other in merged:
@@ -750,7 +758,7 @@ class SQLiteStore(Store):
             rows = self._connection().execute(
                 self._STORY_ROW + " WHERE s.merged_into IS NULL ORDER BY s.updated_at DESC, s.n_articles DESC, s.id"
                 " LIMIT ? OFFSET ?",
-                (-1 if limit is None else limit, offset),
+                (self._NO_LIMIT if limit is None else limit, offset),
             ).fetchall()
         return [self._story_row(r) for r in rows]
 
@@ -783,8 +791,8 @@ class SQLiteStore(Store):
     def revisions(self, story_id: str | None = None, since: str | None = None) -> list[Revision]:
         with self._errors("reading story revisions"):
             rows = self._connection().execute(
-                "SELECT story_id, at, kind, detail FROM story_revisions WHERE (? IS NULL OR story_id = ?)"
-                " AND (? IS NULL OR at >= ?) ORDER BY seq",
+                "SELECT story_id, at, kind, detail FROM story_revisions WHERE (CAST(? AS TEXT) IS NULL OR story_id = ?)"
+                " AND (CAST(? AS TEXT) IS NULL OR at >= ?) ORDER BY seq",
                 (story_id, story_id, since, since),
             )
             return [Revision(r[0], r[1], r[2], json.loads(r[3])) for r in rows]
@@ -811,15 +819,11 @@ class SQLiteStore(Store):
             raise ValueError(f"unknown sort {query.sort!r}; choose one of {', '.join(self._SORTS)}")
         where, params = ["s.merged_into IS NULL", "s.n_articles > 0"], []
         if query.text:
-            match = _fts_query(query.text)
-            if match is None:
+            matched = self._text_match(query.text)
+            if matched is None:
                 return [], 0
-            where.append(
-                "s.id IN (SELECT sa.story_id FROM articles_fts f JOIN articles a ON a.seq = f.rowid"
-                " JOIN story_articles sa ON sa.article_id = a.id WHERE articles_fts MATCH ?"
-                " UNION SELECT story_id FROM claims_fts WHERE claims_fts MATCH ?)"
-            )
-            params += [match, match]
+            where.append(matched[0])
+            params += matched[1]
         if query.outlet:
             where.append("s.id IN (SELECT story_id FROM story_outlets WHERE outlet = ?)")
             params.append(query.outlet)
@@ -827,7 +831,7 @@ class SQLiteStore(Store):
             names = list(dict.fromkeys([query.entity, *query.aliases]))
             where.append(
                 "s.id IN (SELECT sa.story_id FROM mentions m JOIN story_articles sa ON sa.article_id = m.article_id"
-                f" WHERE m.text COLLATE NOCASE IN ({', '.join('?' * len(names))}))"
+                f" WHERE {self._nocase_in('m.text', len(names))})"
             )
             params += names
         for value, test in ((query.date_from, "s.last_day >= ?"), (query.date_to, "s.first_day <= ?")):
@@ -905,21 +909,20 @@ class SQLiteStore(Store):
         with self._errors("counting mentions"):
             rows = self._connection().execute(
                 "SELECT label, count(*) AS n, count(DISTINCT article_id) FROM mentions"
-                f" WHERE text COLLATE NOCASE IN ({', '.join('?' * len(names))}) GROUP BY label ORDER BY n DESC, label",
+                f" WHERE {self._nocase_in('text', len(names))} GROUP BY label ORDER BY n DESC, label",
                 names,
             )
             return [NameCount(r[0], int(r[1]), int(r[2])) for r in rows]
 
     def quotes_by(self, speakers: Sequence[str], *, limit: int, offset: int = 0) -> tuple[list[QuoteRow], int]:
         speakers = list(dict.fromkeys(speakers))
-        among = f"IN ({', '.join('?' * len(speakers))})"
         with self._errors("reading quotes"):
             conn = self._connection()
-            (total,) = conn.execute(f"SELECT count(*) FROM quotes WHERE speaker COLLATE NOCASE {among}", speakers).fetchone()
+            (total,) = conn.execute(f"SELECT count(*) FROM quotes WHERE {self._nocase_in('speaker', len(speakers))}", speakers).fetchone()
             rows = conn.execute(
                 "SELECT q.article_id, a.outlet, a.title, a.published, sa.story_id, q.speaker, q.speaker_role, q.text,"
                 " q.kind, q.cue, q.orig_start, q.orig_end FROM quotes q JOIN articles a ON a.id = q.article_id"
-                f" LEFT JOIN story_articles sa ON sa.article_id = q.article_id WHERE q.speaker COLLATE NOCASE {among}"
+                f" LEFT JOIN story_articles sa ON sa.article_id = q.article_id WHERE {self._nocase_in('q.speaker', len(speakers))}"
                 " ORDER BY coalesce(a.published, '') DESC, a.seq DESC, q.pos LIMIT ? OFFSET ?",
                 (*speakers, limit, offset),
             ).fetchall()
@@ -1010,7 +1013,7 @@ class SQLiteStore(Store):
             if row[0] <= 1:
                 # the story is empty: it goes, with the stories merged into it earlier
                 chain = [r[0] for r in conn.execute(
-                    "WITH RECURSIVE chain(id) AS (SELECT ? UNION SELECT s.id FROM stories s JOIN chain c ON s.merged_into = c.id)"
+                    "WITH RECURSIVE chain(id) AS (SELECT CAST(? AS TEXT) UNION SELECT s.id FROM stories s JOIN chain c ON s.merged_into = c.id)"
                     " SELECT id FROM chain", (story_id,),
                 )]  # fmt: skip
                 marks = ", ".join("?" * len(chain))
@@ -1034,6 +1037,39 @@ class SQLiteStore(Store):
         return story_id
 
     # -- internals ---------------------------------------------------------
+    @staticmethod
+    def _nocase_in(column: str, n: int) -> str:
+        """``column`` equal, ignoring case, to one of ``n`` parameters."""
+        return f"{column} COLLATE NOCASE IN ({', '.join('?' * n)})"
+
+    def _text_match(self, text: str) -> tuple[str, list[str]] | None:
+        """The stories whose articles or claims match a user's search: (``s.id IN
+        (...)`` clause, its parameters), or None when the search has no words."""
+        match = _fts_query(text)
+        if match is None:
+            return None
+        return (
+            "s.id IN (SELECT sa.story_id FROM articles_fts f JOIN articles a ON a.seq = f.rowid"
+            " JOIN story_articles sa ON sa.article_id = a.id WHERE articles_fts MATCH ?"
+            " UNION SELECT story_id FROM claims_fts WHERE claims_fts MATCH ?)",
+            [match, match],
+        )
+
+    def _reason(self, exc: Exception) -> str:
+        return _sqlite_reason(exc)  # type: ignore[arg-type]
+
+    @contextmanager
+    def _bulk_session(self) -> Iterator[None]:
+        """Settings for a bulk load, restored after it."""
+        conn = self._connection()
+        (cache,) = conn.execute("PRAGMA cache_size").fetchone()
+        # the default 2 MB page cache thrashes on a million random index keys (ids, hashes)
+        conn.execute(f"PRAGMA cache_size = -{_BULK_CACHE_KIB}")
+        try:
+            yield
+        finally:
+            conn.execute(f"PRAGMA cache_size = {int(cache)}")
+
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
             raise StoreError(f"{self.path}: the store is closed")
@@ -1058,8 +1094,8 @@ class SQLiteStore(Store):
         """Turn sqlite3 and text-encoding errors into one-line StoreErrors."""
         try:
             yield
-        except sqlite3.Error as exc:
-            raise StoreError(f"{self.path}: {action} failed: {_reason(exc)}") from exc
+        except self._DB_ERRORS as exc:
+            raise StoreError(f"{self.path}: {action} failed: {self._reason(exc)}") from exc
         except UnicodeEncodeError as exc:
             raise StoreError(
                 f"{self.path}: {action} failed: text is not valid Unicode ({exc.reason} at position {exc.start})"
@@ -1089,7 +1125,7 @@ def _fts_query(text: str) -> str | None:
 
 # -- stories: where a story's name rows are filed (schema v6) ----------------------
 # a story's own id and the ids of the stories merged into it (two parameters: its id twice)
-_KEYSETS = "(SELECT ? UNION ALL SELECT keyset FROM story_keysets WHERE story_id = ?)"
+_KEYSETS = "(SELECT CAST(? AS TEXT) UNION ALL SELECT keyset FROM story_keysets WHERE story_id = ?)"
 
 
 def _drop_keysets(conn: sqlite3.Connection, story_id: str) -> None:
@@ -1110,7 +1146,7 @@ def _move_last_day(conn: sqlite3.Connection, story_id: str, last_day: int | None
     """Every name row of a story carries its last day (the time window is an index
     range per name)."""
     conn.execute(
-        f"UPDATE story_keys SET last_day = ? WHERE story_id IN {_KEYSETS} AND last_day IS NOT ?",
+        f"UPDATE story_keys SET last_day = ? WHERE story_id IN {_KEYSETS} AND last_day IS DISTINCT FROM ?",
         (last_day, story_id, story_id, last_day),
     )
 
@@ -1143,7 +1179,7 @@ def _article_from_row(row: Sequence[object]) -> Article:
     return Article(**values)  # type: ignore[arg-type]
 
 
-def _reason(exc: sqlite3.Error) -> str:
+def _sqlite_reason(exc: sqlite3.Error) -> str:
     message = str(exc)
     if "locked" in message or "busy" in message:
         return f"{message} (another chorus is using it); try again"
@@ -1161,7 +1197,7 @@ def _open_errors(path: str) -> Iterator[None]:
         elif "unable to open" in message:
             reason = f"{message}; check that you may read and write it and its directory"
         else:
-            reason = _reason(exc)
+            reason = _sqlite_reason(exc)
         raise StoreError(f"cannot open store {path}: {reason}") from None
 
 
@@ -1184,6 +1220,8 @@ def _connect(path: str) -> sqlite3.Connection:
         with _open_errors(path):
             conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_MS)}")
             conn.execute("PRAGMA foreign_keys = ON")
+            # PostgreSQL's name for char(), so the SQL shared with PostgresStore runs here too
+            conn.create_function("chr", 1, chr, deterministic=True)
             # WAL: readers never block the writer, and a killed writer leaves the file intact.
             conn.execute("PRAGMA journal_mode = WAL").fetchone()
             # NORMAL is crash-safe in WAL mode; a power loss may drop only the last commits.
@@ -1244,18 +1282,12 @@ def _bulk_assign(
     states: dict[str, StoryState] = {}  # least recently grown first
     stored = 0
     rows = iter(rows)
-    conn = self._connection()
-    (cache,) = conn.execute("PRAGMA cache_size").fetchone()
-    # the default 2 MB page cache thrashes on a million random index keys (ids, hashes)
-    conn.execute(f"PRAGMA cache_size = -{_BULK_CACHE_KIB}")
-    try:
+    with self._bulk_session():
         while chunk := list(islice(rows, batch)):
             with self._errors("bulk loading articles"), self._transaction() as conn:
                 stored += _bulk_batch(self, conn, chunk, states)
             for story_id in list(islice(states, max(0, len(states) - _BULK_STATES))):
                 del states[story_id]
-    finally:
-        conn.execute(f"PRAGMA cache_size = {int(cache)}")
     return stored
 
 
@@ -1316,7 +1348,7 @@ def _bulk_batch(
         placed,
     )
     conn.executemany(
-        "INSERT INTO key_df (key, df) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET df = df + excluded.df", sorted(df.items())
+        "INSERT INTO key_df (key, df) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET df = key_df.df + excluded.df", sorted(df.items())
     )
     conn.executemany("INSERT INTO story_revisions (story_id, at, kind, detail) VALUES (?, ?, ?, ?)", revisions)
     for table, columns, values in (
@@ -1352,14 +1384,14 @@ def _put_snapshot(
     notifications = list(notifications)
     with self._errors(f"recording a snapshot of story {story_id}"), self._transaction() as conn:
         seq = conn.execute(
-            "INSERT INTO story_snapshots (story_id, at, snapshot, changes) VALUES (?, ?, ?, ?)",
+            "INSERT INTO story_snapshots (story_id, at, snapshot, changes) VALUES (?, ?, ?, ?) RETURNING seq",
             (story_id, at, snapshot_json, changes_json),
-        ).lastrowid
+        ).fetchone()[0]
         for n in notifications:
             nid = conn.execute(
-                "INSERT INTO notifications (watch_id, story_id, snapshot_seq, at, payload) VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO notifications (watch_id, story_id, snapshot_seq, at, payload) VALUES (?, ?, ?, ?, ?) RETURNING id",
                 (n.watch_id, story_id, seq, at, n.payload),
-            ).lastrowid
+            ).fetchone()[0]
             if n.webhook:
                 conn.execute(
                     "INSERT INTO webhook_deliveries (notification_id, url, attempts, next_try_at) VALUES (?, ?, 0, ?)",
@@ -1371,7 +1403,7 @@ def _put_snapshot(
 def _snapshot_at(self: SQLiteStore, story_id: str, at: str | None = None) -> StoredSnapshot | None:
     with self._errors(f"reading the snapshots of story {story_id}"):
         row = self._connection().execute(
-            f"SELECT {_SNAPSHOT_COLUMNS} FROM story_snapshots WHERE story_id = ? AND (? IS NULL OR at <= ?)"
+            f"SELECT {_SNAPSHOT_COLUMNS} FROM story_snapshots WHERE story_id = ? AND (CAST(? AS TEXT) IS NULL OR at <= ?)"
             " ORDER BY at DESC, seq DESC LIMIT 1",
             (story_id, at, at),
         ).fetchone()
@@ -1390,7 +1422,7 @@ def _snapshotted_since(self: SQLiteStore, since: str) -> list[str]:
 def _recent_snapshots(self: SQLiteStore, limit: int, story_id: str | None = None) -> list[StoredSnapshot]:
     with self._errors("reading snapshots"):
         rows = self._connection().execute(
-            f"SELECT {_SNAPSHOT_COLUMNS} FROM story_snapshots WHERE (? IS NULL OR story_id = ?) ORDER BY at DESC, seq DESC LIMIT ?",
+            f"SELECT {_SNAPSHOT_COLUMNS} FROM story_snapshots WHERE (CAST(? AS TEXT) IS NULL OR story_id = ?) ORDER BY at DESC, seq DESC LIMIT ?",
             (story_id, story_id, limit),
         )
         return [StoredSnapshot(*r) for r in rows]
@@ -1400,8 +1432,8 @@ def _add_watch(self: SQLiteStore, kind: str, value: str, webhook: str | None = N
     now = _utc_now()
     with self._errors("saving a watch"), self._transaction() as conn:
         wid = conn.execute(
-            "INSERT INTO watches (kind, value, webhook, created_at) VALUES (?, ?, ?, ?)", (kind, value, webhook, now)
-        ).lastrowid
+            "INSERT INTO watches (kind, value, webhook, created_at) VALUES (?, ?, ?, ?) RETURNING id", (kind, value, webhook, now)
+        ).fetchone()[0]
     return WatchRow(int(wid), kind, value, webhook, now)
 
 
@@ -1428,9 +1460,9 @@ def _notifications(
 ) -> list[NotificationRow]:
     with self._errors("reading notifications"):
         rows = self._connection().execute(
-            "SELECT id, watch_id, story_id, at, payload FROM notifications WHERE (? IS NULL OR watch_id = ?)"
-            " AND (? IS NULL OR at >= ?) ORDER BY at DESC, id DESC LIMIT ?",
-            (watch_id, watch_id, since, since, -1 if limit is None else limit),
+            "SELECT id, watch_id, story_id, at, payload FROM notifications WHERE (CAST(? AS TEXT) IS NULL OR watch_id = ?)"
+            " AND (CAST(? AS TEXT) IS NULL OR at >= ?) ORDER BY at DESC, id DESC LIMIT ?",
+            (watch_id, watch_id, since, since, self._NO_LIMIT if limit is None else limit),
         )
         return [NotificationRow(*r) for r in rows]
 
@@ -1466,7 +1498,7 @@ def _record_delivery(
 def _deliveries(self: SQLiteStore, notification_id: int | None = None) -> list[DeliveryRow]:
     with self._errors("reading webhook deliveries"):
         rows = self._connection().execute(
-            _DELIVERY_SELECT + " WHERE (? IS NULL OR d.notification_id = ?) ORDER BY d.notification_id",
+            _DELIVERY_SELECT + " WHERE (CAST(? AS TEXT) IS NULL OR d.notification_id = ?) ORDER BY d.notification_id",
             (notification_id, notification_id),
         )
         return [DeliveryRow(*r) for r in rows]
@@ -1505,7 +1537,8 @@ def _fetch_states(self: SQLiteStore, urls: Iterable[str]) -> dict[str, FetchStat
 def _record_fetch(self: SQLiteStore, state: FetchState, outcome: str, reason: str = "") -> None:
     with self._errors(f"recording the fetch of {state.url}"), self._transaction() as conn:
         conn.execute(
-            f"INSERT OR REPLACE INTO fetch_state ({_FETCH_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO fetch_state ({_FETCH_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (url) DO UPDATE SET "
+            + ", ".join(f"{c} = excluded.{c}" for c in _FETCH_COLUMNS.split(", ")[1:]),
             (state.url, state.source, state.status, state.fetched_at, state.etag, state.last_modified,
              state.article_id, state.content_hash, state.attempts, state.reason),
         )  # fmt: skip
@@ -1520,9 +1553,9 @@ def _fetch_log(
 ) -> list[FetchLogEntry]:
     with self._errors("reading the fetch log"):
         rows = self._connection().execute(
-            "SELECT seq, at, source, url, outcome, reason FROM fetch_log WHERE (? IS NULL OR source = ?)"
-            " AND (? IS NULL OR at >= ?) ORDER BY seq DESC LIMIT ?",
-            (source, source, since, since, -1 if limit is None else limit),
+            "SELECT seq, at, source, url, outcome, reason FROM fetch_log WHERE (CAST(? AS TEXT) IS NULL OR source = ?)"
+            " AND (CAST(? AS TEXT) IS NULL OR at >= ?) ORDER BY seq DESC LIMIT ?",
+            (source, source, since, since, self._NO_LIMIT if limit is None else limit),
         )
         return [FetchLogEntry(*r) for r in rows]
 
@@ -1533,9 +1566,10 @@ def _source_activity(self: SQLiteStore) -> dict[str, SourceActivity]:
     with self._errors("reading the fetch log"):
         rows = self._connection().execute(
             f"SELECT source, max(CASE WHEN outcome IN ({polls}) THEN at END),"
-            " (SELECT at || char(31) || url || char(31) || reason FROM fetch_log e WHERE e.source = l.source"
+            " (SELECT at || chr(31) || url || chr(31) || reason FROM fetch_log e WHERE e.source = l.source"
             f"   AND e.outcome IN ({errors}) ORDER BY seq DESC LIMIT 1),"
-            f" sum(outcome = 'ingested'), sum(outcome IN ({errors}))"
+            " sum(CASE WHEN outcome = 'ingested' THEN 1 ELSE 0 END),"
+            f" sum(CASE WHEN outcome IN ({errors}) THEN 1 ELSE 0 END)"
             " FROM fetch_log l GROUP BY source ORDER BY source"
         ).fetchall()
     out = {}

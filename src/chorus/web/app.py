@@ -13,6 +13,7 @@ import hmac
 import json
 import logging
 import os
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
@@ -33,7 +34,7 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from chorus import __version__, pipeline
-from chorus.config import Settings
+from chorus.config import Settings, default_db
 from chorus.errors import ChorusError, StoreError
 from chorus.analyze.entities import name_forms
 from chorus.store import open_store
@@ -193,6 +194,19 @@ class Packed:
 HTML = "text/html; charset=utf-8"
 
 
+def upload_dir_for(db: str) -> Path:
+    """Where uploads are kept by default: beside an SQLite file (``chorus-uploads`` for
+    ``chorus.db``); for a PostgreSQL database, in chorus's data directory, one folder
+    per server and database."""
+    from chorus.store import display_location
+
+    if db.lower().startswith(("postgresql://", "postgres://")):
+        name = re.sub(r"[^\w.-]+", "_", display_location(db).partition("://")[2]).strip("_")
+        return Path(default_db()).parent / "uploads" / (name or "postgresql")
+    path = Path(db[len("sqlite://"):] if db.lower().startswith("sqlite://") else db)
+    return path.with_name(path.stem + "-uploads")
+
+
 class Backend:
     """The app's state: one store connection per worker thread, the rendered-page
     cache, and locks so one story's briefing is computed once at a time."""
@@ -205,8 +219,7 @@ class Backend:
         self._story_locks: dict[str, threading.Lock] = {}
         self._pages: OrderedDict[tuple, Packed] = OrderedDict()
         self.ingest_lock = threading.Lock()
-        db = Path(settings.db_path)
-        self.upload_root = Path(options.upload_dir) if options.upload_dir else db.with_name(db.stem + "-uploads")
+        self.upload_root = Path(options.upload_dir) if options.upload_dir else upload_dir_for(settings.db_path)
 
     def store(self) -> Store:
         store = getattr(self._local, "store", None)
