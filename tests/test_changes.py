@@ -192,9 +192,9 @@ def place(store, docs, story_id=None, merged=()):
 
 
 @pytest.fixture()
-def stored(tmp_path):
+def stored(store_url):
     """A store where story 1 had one report, then a second outlet confirmed its claim."""
-    db = str(tmp_path / "changes.db")
+    db = store_url
     a = make_doc("Harbor Ledger", TEXT_A, "2031-03-04", url="https://ledger.example/a")
     b = make_doc("Valley <Post>", TEXT_B, "2031-03-05", url="https://post.example/b")
     with open_store(db) as store:
@@ -287,8 +287,8 @@ def hook_server():
     server.server_close()
 
 
-def test_webhook_failing_once_is_delivered_exactly_once_after_the_backoff(tmp_path, hook_server):
-    db = str(tmp_path / "hook.db")
+def test_webhook_failing_once_is_delivered_exactly_once_after_the_backoff(store_url, hook_server):
+    db = store_url
     a = make_doc("Harbor Ledger", TEXT_A, "2031-03-04", url=None)
     url = f"http://127.0.0.1:{hook_server.server_address[1]}/hook"
     settings = Settings(db=db, webhook_timeout=5)

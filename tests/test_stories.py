@@ -36,9 +36,9 @@ def test_seeds_form_one_story_and_wire_copy_stays_apart():
         assert len(stories) == 11  # the seeds, and each wire article on its own
 
 
-def test_ids_stay_stable_as_articles_arrive_and_a_rerun_changes_nothing(tmp_path):
+def test_ids_stay_stable_as_articles_arrive_and_a_rerun_changes_nothing(store_url):
     seeds = sorted(need(SEEDS).glob("*.txt"))
-    db = str(tmp_path / "s.db")
+    db = store_url
     with open_store(db) as store:
         ingest(store, seeds[:2])
         first = story_sets(store)
@@ -101,13 +101,13 @@ def test_a_story_that_is_really_two_is_split_and_one_that_is_not_stays():
     assert propose_split(one, "c1") is None
 
 
-def test_a_story_found_to_be_two_is_split_in_the_store_and_recorded():
+def test_a_story_found_to_be_two_is_split_in_the_store_and_recorded(store_url):
     from chorus.stories import Features as F
 
     def art(aid, *xs, day=None):
         return F(aid, unit(*xs), frozenset({"vessby"}), day, f"title {aid}", True)
 
-    with open_store(":memory:") as store:
+    with open_store(store_url) as store:
         # four articles that drifted into one story: two about a quake, two about a fire
         members = [art("a1", 1, 0.1, 0), art("a2", 1, 0, 0.1), art("b1", 0, 1, 0.1), art("b2", 0.1, 1, 0)]
         story = StoryState("sa1", "", np.zeros(3, dtype=np.float32), 0)
@@ -123,7 +123,7 @@ def test_a_story_found_to_be_two_is_split_in_the_store_and_recorded():
         assert ("sa1", "split") in kinds and (moved, "split_from") in kinds
 
 
-def test_a_merged_storys_names_lead_to_the_story_it_joined_counted_once_and_in_its_time_window():
+def test_a_merged_storys_names_lead_to_the_story_it_joined_counted_once_and_in_its_time_window(store_url):
     from chorus.stories import Features as F
 
     def place(store, story, aid, keys, day, merged=()):
@@ -141,7 +141,7 @@ def test_a_merged_storys_names_lead_to_the_story_it_joined_counted_once_and_in_i
     def new(sid):
         return StoryState(sid, "", np.zeros(3, dtype=np.float32), 0)
 
-    with open_store(":memory:") as store:
+    with open_store(store_url) as store:
         sa, sb, sd = new("sa"), new("sb"), new("sd")
         place(store, sa, "a1", {"yarrow", "xenon"}, 100)
         place(store, sb, "b1", {"yarrow", "zircon"}, 100)
@@ -160,7 +160,7 @@ def test_a_merged_storys_names_lead_to_the_story_it_joined_counted_once_and_in_i
         assert candidates(store, {"yarrow", "wolfram"}, 150) == ["sd", "sa"]  # "yarrow" now from b1 alone
 
 
-def test_a_storys_members_are_current_after_merges_and_after_another_process_writes(tmp_path):
+def test_a_storys_members_are_current_after_merges_and_after_another_process_writes(store_url):
     from chorus.stories import Features as F
 
     def place(store, story, aid, day, merged=()):
@@ -175,7 +175,7 @@ def test_a_storys_members_are_current_after_merges_and_after_another_process_wri
     def ids(members):
         return [m.article_id for m in members]
 
-    db = str(tmp_path / "chorus.db")
+    db = store_url
     with open_store(db) as one, open_store(db) as two:
         sa, sb = StoryState("sa", "", np.zeros(3, dtype=np.float32), 0), StoryState("sb", "", np.zeros(3, dtype=np.float32), 0)
         place(one, sa, "a3", 12)
@@ -196,10 +196,10 @@ def test_a_storys_members_are_current_after_merges_and_after_another_process_wri
         ]
 
 
-def test_an_article_with_hundreds_of_names_ranks_candidates_as_one_with_few():
+def test_an_article_with_hundreds_of_names_ranks_candidates_as_one_with_few(store_url):
     from chorus.stories import Features as F
 
-    with open_store(":memory:") as store:
+    with open_store(store_url) as store:
         many = [f"name {i:03d}" for i in range(400)]  # more than one query's worth of names
         for sid, keys in (("sa", many[:3]), ("sb", many[100:110]), ("sc", many[:2] + ["elsewhere"])):
             story = StoryState(sid, "", np.zeros(3, dtype=np.float32), 0)

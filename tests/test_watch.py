@@ -174,8 +174,8 @@ SETTINGS = Settings(workers=1)
 
 
 @pytest.mark.slow
-def test_watch_ingests_reports_failures_and_resumes_without_refetching(tmp_path):
-    db = str(tmp_path / "w.db")
+def test_watch_ingests_reports_failures_and_resumes_without_refetching(store_url):
+    db = store_url
     with Loopback() as site:
         site.route("/robots.txt", ROBOTS, content_type="text/plain")
         site.route("/news/forbidden", "no", status=403)

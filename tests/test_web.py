@@ -193,8 +193,8 @@ def build(db: str) -> World:
 
 
 @pytest.fixture()
-def world(tmp_path) -> World:
-    return build(str(tmp_path / "web.db"))
+def world(store_url) -> World:
+    return build(store_url)
 
 
 def app_for(world: World, token: str = "", **options):
@@ -393,8 +393,11 @@ def test_api_article_has_source_text_and_annotation_offsets(world):
 def test_api_search_finds_articles_and_claims_with_match_offsets(world):
     body = call(app_for(world), "GET", "/api/v1/search", params={"q": "pillars"}).json()
     assert body["articles_total"] == 3 and body["claims_total"] == 1
+    # PostgreSQL's text search is stemmed: "pillars" finds "pillar" too; SQLite's is not
+    words = {"pillars", "pillar"} if world.db.startswith("postgresql://") else {"pillars"}
     for hit in body["articles"] + body["claims"]:
-        assert [hit["snippet"][a:b].lower() for a, b in hit["matches"]] == ["pillars"]
+        found = [hit["snippet"][a:b].lower() for a, b in hit["matches"]]
+        assert "pillars" in found and set(found) <= words
 
 
 def test_api_entity_has_its_stories_and_quotes(world):

@@ -435,25 +435,33 @@ def assign_stories(
     missing = [d for d in todo if d.id not in given]
     computed = dict(zip((d.id for d in missing), story_vectors(missing, settings))) if missing else {}
     vectors = [given[d.id] if d.id in given else computed[d.id] for d in todo]
+    # one process assigns at a time: each decision reads the stories it then rewrites
     decisions = []
-    for doc, embedding in zip(todo, vectors):
-        f = story_features(doc, embedding)
-        candidates = store.candidate_stories(candidate_keys(f.keys), f.day, options.window_days, options.candidates)
-        df, total = store.key_df(f.keys)
-        decision = decide(f, candidates, idf(f.keys, df, total), options)
-        if decision.story is None:
-            story = StoryState(new_story_id(doc.id), "", np.zeros_like(f.vector), 0)
-        else:
-            story = next(c for c in candidates if c.id == decision.story)
-        merged = [c for c in candidates if c.id in decision.merge]
-        for other in merged:
-            story.absorb(other)
-        story.add(f)
-        store.save_assignment(f, story, created=decision.story is None, score=decision.score, merged=merged)
-        decisions.append(decision)
-        if decision.story is not None and story.n >= SPLIT_CHECK_MIN:
-            split_if_two(store, story, options)
+    with store.assigning():
+        for doc, embedding in zip(todo, vectors):
+            if store.story_of(doc.id) is None:  # another chorus on the same store may have placed it meanwhile
+                decisions.append(_assign_one(doc, embedding, store, options))
     return decisions
+
+
+def _assign_one(doc: AnnotatedArticle, embedding: np.ndarray, store: Store, options: StoryOptions) -> Decision:
+    """Place one article (see :func:`assign_stories`)."""
+    f = story_features(doc, embedding)
+    candidates = store.candidate_stories(candidate_keys(f.keys), f.day, options.window_days, options.candidates)
+    df, total = store.key_df(f.keys)
+    decision = decide(f, candidates, idf(f.keys, df, total), options)
+    if decision.story is None:
+        story = StoryState(new_story_id(doc.id), "", np.zeros_like(f.vector), 0)
+    else:
+        story = next(c for c in candidates if c.id == decision.story)
+    merged = [c for c in candidates if c.id in decision.merge]
+    for other in merged:
+        story.absorb(other)
+    story.add(f)
+    store.save_assignment(f, story, created=decision.story is None, score=decision.score, merged=merged)
+    if decision.story is not None and story.n >= SPLIT_CHECK_MIN:
+        split_if_two(store, story, options)
+    return decision
 
 
 def story_features(doc: AnnotatedArticle, embedding: np.ndarray) -> Features:

@@ -7,6 +7,7 @@ knows any SQL.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from contextlib import AbstractContextManager
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from types import TracebackType
@@ -288,6 +289,12 @@ class Store(FetchStateStore):
     ) -> None:
         """In one transaction: the article's features, its story (new or updated),
         stories merged into it, and the revisions recording all of that."""
+
+    @abstractmethod
+    def assigning(self) -> AbstractContextManager[None]:
+        """Held while a process assigns stories: the next holder waits. Decisions read
+        the stories they then rewrite (running sums, counts), so two chorus processes
+        on one store must not interleave them; adding articles goes on meanwhile."""
 
     @abstractmethod
     def story_members(self, story_id: str) -> list[Features]:

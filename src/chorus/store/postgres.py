@@ -35,6 +35,7 @@ CONNECT_TIMEOUT_S = 10
 # stories' running sums never see two writers at once.
 _WRITE_LOCK = 0x63686F72  # "chor"
 _MIGRATE_LOCK = 0x63686F73
+_ASSIGN_LOCK = 0x63686F74  # held (per session) while a process assigns stories
 _TS_CONFIG = "english"  # stemmed English search ("ceasefire talks" finds "talk")
 
 # PG_MIGRATIONS[i] brings the PostgreSQL schema from version i to i + 1 (kept in
@@ -399,6 +400,7 @@ class PostgresStore(SQLiteStore):
         self.path = display_url(url)
         self._members = OrderedDict()
         self._members_n = 0
+        self._assign_depth = 0
         self._conn = None
         try:
             raw = psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S)
@@ -485,6 +487,27 @@ class PostgresStore(SQLiteStore):
         with conn.raw.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s)" % _WRITE_LOCK)
             yield conn
+
+    @contextmanager
+    def assigning(self) -> Iterator[None]:
+        if self._assign_depth:
+            self._assign_depth += 1
+            try:
+                yield
+            finally:
+                self._assign_depth -= 1
+            return
+        conn = self._connection()
+        with self._errors("waiting for another chorus assigning stories"):
+            conn.execute("SELECT pg_advisory_lock(%s)" % _ASSIGN_LOCK)
+        self._assign_depth = 1
+        try:
+            yield
+        finally:
+            self._assign_depth = 0
+            if self._conn is not None and not self._conn.raw.closed:
+                with self._errors("releasing the story-assignment lock"):
+                    conn.execute("SELECT pg_advisory_unlock(%s)" % _ASSIGN_LOCK)
 
     # -- full-text search ------------------------------------------------------
     def search_articles(self, text: str, *, limit: int, offset: int = 0) -> tuple[list[ArticleHit], int]:

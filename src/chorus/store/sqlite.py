@@ -5,6 +5,11 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+
+try:
+    import fcntl
+except ImportError:  # Windows: one chorus at a time on a store
+    fcntl = None  # type: ignore[assignment]
 from collections import Counter, OrderedDict
 
 import numpy as np
@@ -378,6 +383,7 @@ class SQLiteStore(Store):
         # story id -> ((n_articles, updated_at) when read, its members): see story_members
         self._members: OrderedDict[str, tuple[tuple[int, str], list[Features]]] = OrderedDict()
         self._members_n = 0
+        self._assign_depth = 0
         self._conn: sqlite3.Connection | None = _connect(path)
         try:
             with _open_errors(path):
@@ -634,6 +640,31 @@ class SQLiteStore(Store):
                 self._revision(conn, story.id, now, "added", {"article": features.article_id, "score": round(score, 4)})
         if members is not None:
             self._cache_members(story.id, (story.n, now), members)
+
+    @contextmanager
+    def assigning(self) -> Iterator[None]:
+        # an exclusive flock on a file beside the database (``chorus.db-assign.lock``):
+        # SQLite's own locks cannot be held across many transactions without blocking
+        # every writer; a memory store is private to its object and needs none
+        if self.path == ":memory:" or fcntl is None or self._assign_depth:
+            self._assign_depth += 1
+            try:
+                yield
+            finally:
+                self._assign_depth -= 1
+            return
+        try:
+            fh = open(self.path + "-assign.lock", "a+b")  # noqa: SIM115 - held across the yield
+        except OSError as exc:
+            raise StoreError(f"{self.path}: cannot take the story-assignment lock: {exc.strerror or exc}") from None
+        with fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            self._assign_depth = 1
+            try:
+                yield
+            finally:
+                self._assign_depth = 0
+                fcntl.flock(fh, fcntl.LOCK_UN)
 
     def story_members(self, story_id: str) -> list[Features]:
         # The split check reads every member of a story each time one joins it: for a
