@@ -164,12 +164,12 @@ def test_ray_store_path_equals_single_process(inputs, single, local_ray, tmp_pat
 
 
 @pytest.mark.slow
-def test_ray_parquet_then_load_equals_single_process(inputs, single, local_ray, tmp_path: Path) -> None:
+def test_ray_parquet_then_load_equals_single_process(inputs, single, local_ray, tmp_path: Path, store_url: str) -> None:
     from click.testing import CliRunner
 
     from chorus.cli import cli
 
-    out, db = tmp_path / "parquet", str(tmp_path / "loaded.db")
+    out, db = tmp_path / "parquet", store_url  # loaded into SQLite, then into PostgreSQL
     written = CliRunner().invoke(cli, ["ingest", "--engine", "ray", "--workers", "2", "--out", str(out), *inputs])
     assert written.exit_code == 3, written.output  # 3: some inputs were skipped (the bad lines, the PNG)
     assert "Parquet file(s)" in written.output and sorted(out.glob("part-*.parquet"))
