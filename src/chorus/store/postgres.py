@@ -480,6 +480,10 @@ class PostgresStore(SQLiteStore):
     @contextmanager
     def _bulk_session(self) -> Iterator[None]:
         yield
+        # fresh planner statistics: right after a bulk load the planner would otherwise
+        # guess (a sequential scan for a word search instead of the GIN index)
+        with self._errors("analysing the loaded tables"):
+            self._connection().execute("ANALYZE")
 
     @contextmanager
     def _transaction(self) -> Iterator[_Connection]:
