@@ -28,19 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT / "tests"))
 from _report import write_block  # noqa: E402
-from synth import DEFAULT_DATA, Plan, build_store, load_source  # noqa: E402
-
-
-class _StreamVectors:
-    """Stands in for the embedder: hands ``assign_stories`` the stream's vector."""
-
-    name = "stream"
-
-    def __init__(self) -> None:
-        self.next = None
-
-    def embed(self, texts):  # noqa: ANN001, ANN201
-        return self.next.reshape(1, -1)
+from synth import DEFAULT_DATA, Plan, StreamVectors, build_store, load_source  # noqa: E402
 
 
 def _pct(values: list[float]) -> tuple[float, float]:
@@ -60,7 +48,7 @@ def measure(url: str, plan: Plan, n: int, timed: int, reads: int) -> dict:
         build_store(store, plan, 0, n, batch=5_000)
         out["bulk_per_s"] = n / (time.perf_counter() - t)
 
-        vectors = _StreamVectors()
+        vectors = StreamVectors()
         pipeline.get_embedder = lambda name="": vectors  # type: ignore[assignment]
         settings = Settings(db=url)
         adds, assigns = [], []

@@ -47,7 +47,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _report import run_measured, write_block  # noqa: E402
-from synth import DEFAULT_DATA, Plan, build_store, load_source  # noqa: E402
+from synth import DEFAULT_DATA, Plan, StreamVectors, build_store, load_source  # noqa: E402
 
 HELD_OUT = 1000  # stream articles after the first N, for the timed assignments
 TARGET_P95_MS, TARGET_RSS_GB = 50.0, 4.0
@@ -78,18 +78,6 @@ def build(n: int, db: Path, seed: int, data: Path) -> None:
         "cpu_s": round(time.process_time(), 1),  # the machine is shared: wall time depends on the neighbours
     }
     print(json.dumps(meta))
-
-
-class _StreamVectors:
-    """Stands in for the embedder: hands ``assign_stories`` the stream's vector."""
-
-    name = "stream"
-
-    def __init__(self) -> None:
-        self.next = None
-
-    def embed(self, texts):  # noqa: ANN001, ANN201
-        return self.next.reshape(1, -1)
 
 
 def _timed(fn, bucket: list[float]):  # noqa: ANN001, ANN202
@@ -141,7 +129,7 @@ def assign(n: int, db: Path, seed: int, data: Path, warmup: int, timed: int, var
             make(a)
         features_ms[name] = (time.perf_counter() - t) * 1000 / len(new[warmup:])
 
-    vectors = _StreamVectors()
+    vectors = StreamVectors()
     pipeline.get_embedder = lambda name="": vectors  # type: ignore[assignment]
     settings = Settings(db=str(db))
     # "base+merge0.62", "base+cap200": StoryOptions.merge / .candidates set to these

@@ -336,6 +336,19 @@ def _apply(real: RealSentence, renames: _Renames) -> tuple[str, list[tuple[int, 
     return "".join(out), spans
 
 
+class StreamVectors:
+    """Stands in for the embedder in benches: hands ``pipeline.assign_stories`` the
+    stream's vector of the article being assigned (set ``next`` before each call)."""
+
+    name = "stream"
+
+    def __init__(self) -> None:
+        self.next = None
+
+    def embed(self, texts):  # noqa: ANN001, ANN201
+        return self.next.reshape(1, -1)
+
+
 def build_store(store: Store, plan: Plan, start: int = 0, stop: int | None = None, *, batch: int = 20_000) -> int:
     """Store articles ``start``..``stop`` of the stream, each in its generator topic's
     story, through the store's bulk path; returns how many were stored. (Making the
