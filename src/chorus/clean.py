@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
 
@@ -231,9 +231,21 @@ def content_hash(raw: RawDocument) -> str:
     return h.hexdigest()
 
 
+def _without_nul(raw: RawDocument) -> RawDocument:
+    """NUL characters (a JSON "\\u0000", a page's stray zero byte) become U+FFFD, one
+    code point for one, so every offset into the text holds: no news text means them,
+    and PostgreSQL cannot store them in a text column. (A .txt file with NUL bytes is
+    rejected earlier as binary.)"""
+    fields = ("text", "title", "outlet", "author", "url", "published")
+    if not any("\x00" in (getattr(raw, name) or "") for name in fields):
+        return raw
+    return replace(raw, **{name: value.replace("\x00", "\ufffd") for name in fields if (value := getattr(raw, name))})
+
+
 def clean(raw: RawDocument, rules: Rules | None = None) -> Article | Rejected:
     """Clean one document. Returns Rejected when nothing of an article is left."""
     rules = rules or default_rules()
+    raw = _without_nul(raw)
     paragraphs = split_paragraphs(raw.text, rules.bullet)
     kinds = _classify(paragraphs, rules)
     removed: list[Removed] = []

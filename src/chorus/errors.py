@@ -15,3 +15,8 @@ class StoreError(ChorusError):
 
 class ModelError(ChorusError):
     """The spaCy model is missing or broken."""
+
+
+class ArticleRefused(StoreError):
+    """The store refused one article for what it holds (text it cannot encode, a value
+    over one of its limits); the batch goes on without it."""

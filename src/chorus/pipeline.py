@@ -24,6 +24,7 @@ from chorus.analyze.timeline import InferredDate, story_timeline
 from chorus.changes import Snapshot, StoryChanges, diff, history_notes, iso, snapshot_of, utc_now
 from chorus.clean import clean
 from chorus.config import Settings
+from chorus.errors import ArticleRefused
 from chorus.dedup import origins, syndication_groups
 from chorus.embed import get_embedder
 from chorus.models import AnnotatedArticle, Article, Briefing, RawDocument, Claim, Quote, Rejected, Story, StoryBriefing, StoryEntity, StoryQuote, SummarySentence
@@ -270,21 +271,26 @@ def _ingest_prepared(prepared: Prepared, store: Store, settings: Settings) -> In
     already = [Rejected(a.source, f"already stored as {a.id}") for a in prepared.articles if a.content_hash in known]
     already += prepared.duplicates
     new = [a for a in prepared.articles if a.content_hash not in known]
-    added = []
+    added, refused = [], []
     for doc in annotate_all(new, settings):
-        if store_article(doc, store, already):
+        if store_article(doc, store, already, refused):
             added.append(doc)
     updates = assign_unassigned(store, settings)
     return IngestReport(
-        [d.id for d in added], already, prepared.rejected, {a.source: a.id for a in prepared.articles}, updates.deferred
+        [d.id for d in added], already, [*prepared.rejected, *refused], {a.source: a.id for a in prepared.articles}, updates.deferred
     )
 
 
-def store_article(doc: AnnotatedArticle, store: Store, already: list[Rejected]) -> bool:
+def store_article(doc: AnnotatedArticle, store: Store, already: list[Rejected], rejected: list[Rejected]) -> bool:
     """Store one annotated article in its own transaction; False (noted in ``already``)
-    when it is stored already, e.g. by another process meanwhile."""
-    if store.add(doc):
-        return True
+    when it is stored already, e.g. by another process meanwhile, or (noted in
+    ``rejected``) when the store refuses what it holds: the batch goes on."""
+    try:
+        if store.add(doc):
+            return True
+    except ArticleRefused as exc:
+        rejected.append(Rejected(doc.article.source, f"the store refused it: {str(exc).split(' failed: ', 1)[-1]}"))
+        return False
     already.append(Rejected(doc.article.source, f"already stored as {doc.id}"))
     return False
 

@@ -419,7 +419,7 @@ def ingest_ray(
         if writer is not None:
             writer.add(a, vector, minhash)
             report.added.append(a.id)
-        elif pipeline.store_article(a, store, report.already):
+        elif pipeline.store_article(a, store, report.already, report.rejected):
             vectors[a.id] = vector
             report.added.append(a.id)
     if writer is not None:
@@ -439,7 +439,7 @@ def load_parquet(path: Path, store: Store, settings: Settings) -> RayReport:
     report = RayReport()
     vectors: dict[str, np.ndarray] = {}
     for doc, vector, embedder in read_parquet(path):
-        if pipeline.store_article(doc, store, report.already):
+        if pipeline.store_article(doc, store, report.already, report.rejected):
             report.added.append(doc.id)
             if embedder == settings.embedder:
                 vectors[doc.id] = vector

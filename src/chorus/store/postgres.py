@@ -157,9 +157,13 @@ PG_MIGRATIONS: list[tuple[str, ...]] = [
         """,
         "CREATE INDEX stories_updated ON stories (updated_at)",
         "CREATE INDEX stories_merged_into ON stories (merged_into)",
-        "CREATE INDEX stories_live_recent ON stories (last_day, n_articles, updated_at) WHERE merged_into IS NULL AND n_articles > 0",
-        "CREATE INDEX stories_live_size ON stories (n_articles, last_day) WHERE merged_into IS NULL AND n_articles > 0",
-        "CREATE INDEX stories_live_updated ON stories (updated_at) WHERE merged_into IS NULL AND n_articles > 0",
+        # the listing's sort orders (PostgresStore._SORTS) exactly, so a page is read off
+        # an index: undated stories last, as on SQLite
+        "CREATE INDEX stories_live_recent ON stories (last_day DESC NULLS LAST, n_articles DESC, updated_at DESC, seq DESC)"
+        " WHERE merged_into IS NULL AND n_articles > 0",
+        "CREATE INDEX stories_live_size ON stories (n_articles DESC, last_day DESC NULLS LAST, seq DESC)"
+        " WHERE merged_into IS NULL AND n_articles > 0",
+        "CREATE INDEX stories_live_updated ON stories (updated_at DESC, seq DESC) WHERE merged_into IS NULL AND n_articles > 0",
         """
         CREATE TABLE story_keys (
             story_id TEXT NOT NULL REFERENCES stories (id) ON DELETE CASCADE,
@@ -469,6 +473,14 @@ class PostgresStore(SQLiteStore):
             f" UNION SELECT story_id FROM claims_fts WHERE tsv @@ ({sql}))",
             [*params, *params],
         )
+
+    @staticmethod
+    def _is_data_error(exc: Exception) -> bool:
+        # SQLSTATE class 22 (data exception: a NUL character, a bad encoding) and 54
+        # (program limit: a name over a btree index row's 2,704 bytes, a text search
+        # vector over 1 MB)
+        state = getattr(getattr(exc, "diag", None), "sqlstate", None) or ""
+        return state.startswith(("22", "54"))
 
     def _reason(self, exc: Exception) -> str:
         diag = getattr(exc, "diag", None)

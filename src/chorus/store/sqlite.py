@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from chorus.errors import StoreError
+from chorus.errors import ArticleRefused, StoreError
 from chorus.models import AnnotatedArticle, Article, Mention, Quote, Sentence, TimeMention
 from chorus.store._codec import dump_offsets, dump_removed, load_offsets, load_removed
 from chorus.store.base import ArticleNotFound, ArticleRow, Revision, Store, StoryRow
@@ -394,7 +394,7 @@ class SQLiteStore(Store):
 
     # -- writing -----------------------------------------------------------
     def add(self, doc: AnnotatedArticle) -> bool:
-        with self._errors(f"storing article {doc.id}"), self._transaction() as conn:
+        with self._errors(f"storing article {doc.id}", refused=ArticleRefused), self._transaction() as conn:
             # No conflict target: a clash on id or on content_hash both mean "already stored".
             inserted = conn.execute(
                 f"INSERT INTO articles ({', '.join(_ARTICLE_FIELDS)}, n_sentences, ingested_at)"
@@ -1121,16 +1121,23 @@ class SQLiteStore(Store):
         conn.execute("COMMIT")
 
     @contextmanager
-    def _errors(self, action: str) -> Iterator[None]:
-        """Turn sqlite3 and text-encoding errors into one-line StoreErrors."""
+    def _errors(self, action: str, refused: type[StoreError] = StoreError) -> Iterator[None]:
+        """Turn database and text-encoding errors into one-line StoreErrors; an error
+        about the data itself (see :meth:`_is_data_error`) as ``refused``."""
         try:
             yield
         except self._DB_ERRORS as exc:
-            raise StoreError(f"{self.path}: {action} failed: {self._reason(exc)}") from exc
+            kind = refused if self._is_data_error(exc) else StoreError
+            raise kind(f"{self.path}: {action} failed: {self._reason(exc)}") from exc
         except UnicodeEncodeError as exc:
-            raise StoreError(
+            raise refused(
                 f"{self.path}: {action} failed: text is not valid Unicode ({exc.reason} at position {exc.start})"
             ) from exc
+
+    @staticmethod
+    def _is_data_error(exc: Exception) -> bool:
+        """Whether ``exc`` is about the values written (not the database or the SQL)."""
+        return isinstance(exc, sqlite3.DataError)  # e.g. a string over SQLITE_MAX_LENGTH
 
 
 # -- web: full-text query ------------------------------------------------------
