@@ -146,7 +146,6 @@ def test_offset_map_spans_map_back_through_removed_text():
 
 
 def test_nul_characters_become_replacement_characters_at_the_same_offsets() -> None:
-
     text = "Pier reopens\n\nThe harbour authority said the north\x00pier would reopen in May after repairs to its deck."
     article = clean(RawDocument("feed.jsonl:3", text, "json", title="Pier\x00reopens", outlet="Velmora\x00Post"))
     assert "\x00" not in article.source_text + article.text + article.title + article.outlet
