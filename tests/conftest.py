@@ -52,9 +52,11 @@ def pg_server():
 
 
 @pytest.fixture
-def pg_url(pg_server) -> str:
-    """The URL of a new, empty PostgreSQL database."""
-    return pg_server.create_db()
+def pg_url(pg_server):
+    """The URL of a new, empty PostgreSQL database (dropped after the test)."""
+    url = pg_server.create_db()
+    yield url
+    pg_server.drop_db(url)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
