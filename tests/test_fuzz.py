@@ -169,6 +169,9 @@ def test_offset_map_is_exact_for_any_text(source: str, title: str | None, data) 
         assert result.reason and "\n" not in result.reason
         return
     article: Article = result
+    # the text citations index: the input itself, but for NUL characters (U+FFFD, same offsets)
+    assert article.source_text == source.replace("\x00", "\ufffd")
+    source = article.source_text
     pieces = article.offsets.pieces
     covered = 0
     for cs, os_, n in pieces:
