@@ -36,6 +36,7 @@ import logging
 import pickle
 import time
 import zlib
+from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,6 +49,7 @@ from chorus.dedup import signature, signature_to_bytes
 from chorus.errors import ChorusError, InputError
 from chorus.models import AnnotatedArticle, Article, RawDocument, Rejected
 from chorus.nlp.annotate import annotate, default_workers
+from chorus.partition import Placement, Window, assign_window
 from chorus.read import read_inputs
 from chorus.read.common import Origin, one_line, over_limit
 from chorus.read.decode import decode_bytes
@@ -56,6 +58,7 @@ from chorus.read.jsonl import _record as jsonl_record
 from chorus.read.sources import STDIN, expand, kind_of, stem_of
 from chorus.read.warc import read_warc_range
 from chorus.store import Store
+from chorus.stories import StoryOptions
 
 SPLIT_BYTES = 32 * 1024 * 1024  # a split is one read task: big enough to amortise a task, small enough to spread
 ITEMS_PER_BLOCK = 64  # a reader yields its items in blocks of this many
@@ -427,8 +430,20 @@ def ingest_ray(
         report.parts = writer.parts
     else:
         report.assigned = len(store.unassigned_article_ids())
-        pipeline.assign_unassigned(store, settings, vectors=vectors)
+        pipeline.assign_unassigned(store, settings, vectors=vectors, windows=ray_windows)
     return report
+
+
+def ray_windows(windows: Sequence[Window], options: StoryOptions) -> Iterator[list[Placement]]:
+    """Window runner for :func:`pipeline.assign_partitioned`: one Ray task per window
+    (one CPU each; Ray runs as many at once as the cluster has CPUs), the results
+    yielded in window order, so the driver writes window k while later ones still run."""
+    import ray
+
+    task = ray.remote(num_cpus=1)(assign_window)
+    pending = deque(task.remote(w, options) for w in windows)
+    while pending:
+        yield ray.get(pending.popleft())
 
 
 def load_parquet(path: Path, store: Store, settings: Settings) -> RayReport:
@@ -444,5 +459,7 @@ def load_parquet(path: Path, store: Store, settings: Settings) -> RayReport:
             if embedder == settings.embedder:
                 vectors[doc.id] = vector
     report.assigned = len(store.unassigned_article_ids())
-    pipeline.assign_unassigned(store, settings, vectors=vectors)
+    if settings.partition_days:  # the windows run as Ray tasks
+        start_ray(None, settings.workers or default_workers())
+    pipeline.assign_unassigned(store, settings, vectors=vectors, windows=ray_windows)
     return report
