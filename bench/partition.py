@@ -63,12 +63,10 @@ def run(variant: str, docs, vectors, settings: Settings, tmp: Path) -> dict:
 
             workers = int(variant[3:])
             t = time.perf_counter()
-            ray.init(num_cpus=workers, include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False,
-                     object_store_memory=512 * 1024 * 1024)  # fmt: skip
+            start_ray(None, workers, read_cpus=0)  # as `chorus load-parquet --partition-days D --workers N`
             task = ray.remote(num_cpus=1)(_warm)
             pids = set(ray.get([task.remote(i) for i in range(workers * 4)]))
             ray_start = time.perf_counter() - t
-            assert start_ray  # the engine's own start_ray adds one CPU for reading; here N exactly
         t, c = time.perf_counter(), time.process_time()
         stitched = None
         if variant == "serial":

@@ -325,8 +325,10 @@ class RayReport:
     first_n: int = 0  # articles that came with the first batch: (n - first_n) / (last_at - first_at) is the steady rate
 
 
-def start_ray(address: str | None, workers: int, object_store_mb: int = 512) -> None:
-    """Join the cluster at ``address``, or start a local Ray on the loopback interface."""
+def start_ray(address: str | None, workers: int, object_store_mb: int = 512, read_cpus: int = 1) -> None:
+    """Join the cluster at ``address``, or start a local Ray on the loopback interface
+    with ``workers`` CPUs for the annotation actors (or window tasks) and ``read_cpus``
+    for the read/clean tasks."""
     try:
         import ray
     except ImportError:
@@ -340,7 +342,7 @@ def start_ray(address: str | None, workers: int, object_store_mb: int = 512) -> 
             ray.init(address=address, **quiet)
         else:
             # one CPU per annotation actor, one more for the read/clean tasks
-            ray.init(num_cpus=workers + 1, include_dashboard=False, _node_ip_address="127.0.0.1",
+            ray.init(num_cpus=workers + read_cpus, include_dashboard=False, _node_ip_address="127.0.0.1",
                      object_store_memory=object_store_mb * 1024 * 1024, **quiet)  # fmt: skip
     except Exception as exc:  # noqa: BLE001 - Ray raises many kinds; the user needs one line
         raise ChorusError(f"cannot start or join Ray{f' at {address}' if address else ''}: {one_line(exc)}") from None
@@ -460,6 +462,6 @@ def load_parquet(path: Path, store: Store, settings: Settings) -> RayReport:
                 vectors[doc.id] = vector
     report.assigned = len(store.unassigned_article_ids())
     if settings.partition_days:  # the windows run as Ray tasks
-        start_ray(None, settings.workers or default_workers())
+        start_ray(None, settings.workers or default_workers(), read_cpus=0)
     pipeline.assign_unassigned(store, settings, vectors=vectors, windows=ray_windows)
     return report
