@@ -124,26 +124,25 @@ def main() -> None:
     rows = []
     for r in results:
         labels = [r["labels"][i] for i in ids]
-        f_gold = bcubed(labels, [gold[i] for i in ids])[2]
-        f_serial = bcubed(labels, [serial["labels"][i] for i in ids])[2] if serial else float("nan")
-        same = sum(1 for i in ids if serial and r["labels"][i] is not None)  # every article got a story
+        f_gold = bcubed(labels, [gold[i] for i in ids])
+        p_serial, r_serial, f_serial = bcubed(labels, [serial["labels"][i] for i in ids]) if serial else (float("nan"),) * 3
         speed = serial["wall_s"] / r["wall_s"] if serial else float("nan")
-        rows.append((r, f_gold, f_serial, same, speed))
+        rows.append((r, f_gold, (p_serial, r_serial, f_serial), speed))
     lines = [
         f"Run {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC, load average {load:.1f} before and "
         f"{os.getloadavg()[0]:.1f} after (2 shared cores). Command: `python bench/partition.py --n {args.n} "
         f"--per-day {args.per_day} --days {args.days}`. Stream: {len(docs)} synthetic articles over "
         f"{int(plan.day[-1]) + 1} days, {len(set(gold.values()))} generator topics; windows of {args.days} days.",
         "",
-        "| assignment | wall s | speed-up vs serial | driver CPU s | stories | window stories stitched | merged revisions | B³ F1 vs serial | B³ F1 vs gold topics |",
+        "| assignment | wall s | speed-up vs serial | driver CPU s | stories | window stories stitched | merged revisions | B³ vs serial: P / R / F1 | B³ vs gold topics: P / R / F1 |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     names = {"serial": "serial (`assign_stories`)", "inline": "partitioned, windows inline (1 process)",
              "ray1": "partitioned, Ray 1 worker", "ray2": "partitioned, Ray 2 workers"}  # fmt: skip
-    for r, f_gold, f_serial, _, speed in rows:
+    for r, f_gold, f_serial, speed in rows:
         lines.append(
             f"| {names.get(r['variant'], r['variant'])} | {r['wall_s']:.1f} | {speed:.2f}× | {r['driver_cpu_s']:.1f} | {r['stories']} "
-            f"| {r.get('stitched', '—')} | {r['merged_revisions']} | {f_serial:.3f} | {f_gold:.3f} |"
+            f"| {r.get('stitched', '—')} | {r['merged_revisions']} | {f_serial[0]:.3f} / {f_serial[1]:.3f} / **{f_serial[2]:.3f}** | {f_gold[0]:.3f} / {f_gold[1]:.3f} / **{f_gold[2]:.3f}** |"
         )
     starts = [f"{r['variant']} {r['ray_start_s']} s" for r in results if "ray_start_s" in r]
     if starts:
