@@ -20,6 +20,9 @@
   and then the same incremental story assignment in publication order
   (:func:`pipeline.assign_unassigned`, with the embeddings computed on the workers); or
   to Parquet (``--out DIR``), which `chorus load-parquet` bulk-loads into a store.
+  With ``partition_days`` (``--partition-days``) story assignment is cut into windows of
+  publication days, each a Ray task (:func:`ray_windows`), stitched on the driver
+  (:mod:`chorus.partition`).
 
 Differences from the single-process path, by design: ``max_bytes`` bounds each line
 and each WARC record, not a whole JSONL/WARC file (those are what the engine is for);
