@@ -14,6 +14,7 @@ from typing import BinaryIO
 
 import numpy as np
 
+from chorus import partition
 from chorus.analyze.abstractive import LLMOptions, summarize_abstractive
 from chorus.analyze.claims import build_claims, coverage, mark_disputed
 from chorus.analyze.disputes import find_disputes
@@ -21,7 +22,6 @@ from chorus.analyze.entities import canonical_speaker, entity_keys, story_entiti
 from chorus.analyze.framing import framing
 from chorus.analyze.summary import SummaryOptions, summarize
 from chorus.analyze.timeline import InferredDate, story_timeline
-from chorus import partition
 from chorus.changes import Snapshot, StoryChanges, diff, history_notes, iso, snapshot_of, utc_now
 from chorus.clean import clean
 from chorus.config import Settings
@@ -31,7 +31,6 @@ from chorus.models import AnnotatedArticle, Article, Briefing, RawDocument, Clai
 from chorus.nlp.annotate import annotate_parallel
 from chorus.nlp.model import load_model
 from chorus.nlp.quotes import quote_pieces
-from chorus.partition import WindowRunner
 from chorus.read import read_inputs
 from chorus.store import Store, open_store
 from chorus.store.base import NewNotification
@@ -292,7 +291,7 @@ def store_article(doc: AnnotatedArticle, store: Store, already: list[Rejected]) 
 
 
 def assign_unassigned(
-    store: Store, settings: Settings, vectors: Mapping[str, np.ndarray] | None = None, windows: WindowRunner | None = None
+    store: Store, settings: Settings, vectors: Mapping[str, np.ndarray] | None = None, windows: partition.WindowRunner | None = None
 ) -> StoryUpdates:
     """Give every stored article without a story its story (articles stored by an
     interrupted run too), in publication order, then update the stories that changed.
@@ -311,7 +310,7 @@ def assign_partitioned(
     docs: Sequence[AnnotatedArticle],
     store: Store,
     settings: Settings,
-    run_windows: WindowRunner = partition.serial_runner,
+    run_windows: partition.WindowRunner = partition.serial_runner,
     options: StoryOptions = StoryOptions(),
     vectors: Mapping[str, np.ndarray] | None = None,
 ) -> int:
