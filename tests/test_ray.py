@@ -210,3 +210,37 @@ def test_an_article_that_breaks_annotation_is_rejected_alone(monkeypatch) -> Non
     assert [r[0] for r in rows] == ["doc", "rejected", "doc"]
     assert rows[1][1] == Rejected("plan1.txt", "annotation failed (RuntimeError: tagger fault)")
     assert rows[0][1].article.source == "plan0.txt" and rows[0][1].sentences and len(rows[0][2]) > 0
+
+
+@pytest.mark.slow
+def test_partitioned_assignment_on_ray_gives_the_serial_stories(local_ray, tmp_path: Path) -> None:
+    """The stream of tests/test_partition.py (three stories over three weeks, one
+    crossing a week's edge, one undated report) through the tagger: `ingest --engine
+    ray --partition-days 7` and `load-parquet --partition-days 7` store the same
+    stories as the serial `chorus ingest`."""
+    from click.testing import CliRunner
+
+    from chorus.cli import cli
+    from chorus.engine.ray_engine import ingest_ray
+    from test_partition import records
+
+    path = tmp_path / "wire.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in records()) + "\n", encoding="utf-8")
+
+    def stories(db: str) -> set[frozenset[str]]:
+        return {frozenset(ids) for ids in snapshot(db)["stories"].values()}
+
+    serial = str(tmp_path / "serial.db")
+    with open_store(serial) as store:
+        pipeline.ingest([str(path)], store, Settings(workers=1))
+    assert len(stories(serial)) == 3 and max(len(s) for s in stories(serial)) == 5
+    windows = str(tmp_path / "windows.db")
+    with open_store(windows) as store:
+        ingest_ray([str(path)], Settings(workers=2, partition_days=7), store=store)
+    assert snapshot(windows)["stories"] == snapshot(serial)["stories"]  # the same article sets, the same ids
+    out, loaded = tmp_path / "pq", str(tmp_path / "loaded.db")
+    written = CliRunner().invoke(cli, ["ingest", "--engine", "ray", "--workers", "2", "--out", str(out), str(path)])
+    assert written.exit_code == 0, written.output
+    result = CliRunner().invoke(cli, ["load-parquet", str(out), "--db", loaded, "--partition-days", "7"])
+    assert result.exit_code == 0, result.output
+    assert stories(loaded) == stories(serial)

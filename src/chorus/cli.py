@@ -111,6 +111,10 @@ def _open_store(db: str | None):
         raise click.ClickException(str(exc)) from None
 
 
+_PARTITION_HELP = (
+    "Assign stories in windows of DAYS publication days, in parallel on Ray, then stitch stories across "
+    "window edges (7: weekly; 0: serially, the default; see docs/SCALING.md for what differs)."
+)
 _DB_HELP = (
     "Store: a SQLite file path, sqlite:///PATH or postgresql://USER@HOST[:PORT]/DBNAME"
     " (default: $CHORUS_DB, else chorus.db in your data directory)."
@@ -126,6 +130,7 @@ _DB_HELP = (
 @click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True, help="local: processes on this machine; ray: Ray Data (pip install 'chorus-news[ray]').")
 @click.option("--ray-address", default=None, metavar="ADDR", help="Ray cluster to join (e.g. ray://head:10001); default: start a local Ray.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None, help="With --engine ray: write Parquet files to this directory instead of the store.")
+@click.option("--partition-days", type=click.IntRange(min=0), default=None, metavar="DAYS", help=_PARTITION_HELP)
 def ingest(
     paths: tuple[str, ...],
     db: str | None,
@@ -135,6 +140,7 @@ def ingest(
     engine: str,
     ray_address: str | None,
     out: Path | None,
+    partition_days: int | None,
 ) -> None:
     """Add news files to the store. Ingesting the same files again adds nothing.
     Each changed story is analysed once and what changed is recorded (see `chorus
@@ -152,11 +158,14 @@ def ingest(
       chorus ingest archive/ --no-snapshots     # a bulk load: no per-story analysis
       chorus ingest --engine ray --workers 2 crawl/*.warc.gz
       chorus ingest --engine ray --out /data/parquet dump.jsonl && chorus load-parquet /data/parquet
+      chorus ingest --engine ray --partition-days 7 --no-snapshots 'cc-news/*.warc.gz'
     """
-    if (ray_address or out) and engine != "ray":
-        raise click.UsageError("--ray-address and --out need --engine ray")
+    if (ray_address or out or partition_days) and engine != "ray":
+        raise click.UsageError("--ray-address, --out and --partition-days need --engine ray")
+    if partition_days and out is not None:
+        raise click.UsageError("--partition-days assigns stories in the store: give it to `chorus load-parquet`, not with --out")
     overrides = {"workers": workers, "briefings": int(bool(briefings)) if briefings else None,
-                 "snapshots": None if snapshots is None else int(snapshots)}  # fmt: skip
+                 "snapshots": None if snapshots is None else int(snapshots), "partition_days": partition_days}  # fmt: skip
     if out is not None:
         settings = replace(_settings(), **{k: v for k, v in overrides.items() if v is not None})
         _ingest_ray_to_parquet(paths, settings, ray_address, out)
@@ -210,17 +219,22 @@ def _ingest_ray_to_parquet(paths: tuple[str, ...], settings, ray_address: str | 
 @cli.command(name="load-parquet")
 @click.argument("directory", type=click.Path(exists=True, path_type=Path))
 @click.option("--db", default=None, help=_DB_HELP)
-def load_parquet(directory: Path, db: str | None) -> None:
+@click.option("--partition-days", type=click.IntRange(min=0), default=None, metavar="DAYS", help=_PARTITION_HELP)
+@click.option("--workers", type=int, default=None, help="With --partition-days: windows assigned at once on the local Ray (default: one per core, at most 2).")
+def load_parquet(directory: Path, db: str | None, partition_days: int | None, workers: int | None) -> None:
     """Bulk-load Parquet written by `chorus ingest --engine ray --out DIR` into the
     store, then assign stories. Loading the same files again adds nothing.
 
     \b
-    Example:
+    Examples:
       chorus load-parquet /data/parquet --db /data/chorus.db
+      chorus load-parquet /data/parquet --db /data/chorus.db --partition-days 7 --workers 8
     """
     from chorus.engine.ray_engine import load_parquet as load
 
     settings, store = _open_store(db)
+    overrides = {"partition_days": partition_days, "workers": workers}
+    settings = replace(settings, **{k: v for k, v in overrides.items() if v is not None})
     with store:
         try:
             report = load(directory, store, settings)

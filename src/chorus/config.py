@@ -43,6 +43,7 @@ class Settings:
     snapshots: int = 1  # 1: each ingest records a snapshot of every changed story (what `chorus changes` and alerts read); 0 for bulk loads
     webhook_timeout: int = 10  # seconds per webhook POST
     webhook_attempts: int = 8  # a webhook delivery is given up after this many failed attempts
+    partition_days: int = 0  # Ray engine and load-parquet: assign stories in windows of this many publication days, in parallel, then stitch (0: serial, as `chorus ingest`)
     extras: int = 1  # 0 skips quotes and time expressions at annotation (to measure what they cost)  # sentence embeddings: wordllama (default) or minilm (optional extra)
 
     @property

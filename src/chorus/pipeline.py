@@ -14,6 +14,7 @@ from typing import BinaryIO
 
 import numpy as np
 
+from chorus import partition
 from chorus.analyze.abstractive import LLMOptions, summarize_abstractive
 from chorus.analyze.claims import build_claims, coverage, mark_disputed
 from chorus.analyze.disputes import find_disputes
@@ -295,14 +296,44 @@ def store_article(doc: AnnotatedArticle, store: Store, already: list[Rejected], 
     return False
 
 
-def assign_unassigned(store: Store, settings: Settings, vectors: Mapping[str, np.ndarray] | None = None) -> StoryUpdates:
+def assign_unassigned(
+    store: Store, settings: Settings, vectors: Mapping[str, np.ndarray] | None = None, windows: partition.WindowRunner | None = None
+) -> StoryUpdates:
     """Give every stored article without a story its story (articles stored by an
     interrupted run too), in publication order, then update the stories that changed.
-    ``vectors``: see :func:`assign_stories`."""
+    ``vectors``: see :func:`assign_stories`. ``windows``: with ``settings.partition_days``,
+    assign by time window, the windows run by this runner (:func:`assign_partitioned`)."""
     started = iso(utc_now())
     unassigned = [store.get(i) for i in store.unassigned_article_ids()]
-    assign_stories(unassigned, store, settings, vectors=vectors)
+    if windows is not None and settings.partition_days:
+        assign_partitioned(unassigned, store, settings, windows, vectors=vectors)
+    else:
+        assign_stories(unassigned, store, settings, vectors=vectors)
     return update_stories(store, started, settings)
+
+
+def assign_partitioned(
+    docs: Sequence[AnnotatedArticle],
+    store: Store,
+    settings: Settings,
+    run_windows: partition.WindowRunner = partition.serial_runner,
+    options: StoryOptions = StoryOptions(),
+    vectors: Mapping[str, np.ndarray] | None = None,
+) -> int:
+    """:func:`assign_stories` for a bulk load, cut by publication day into windows of
+    ``settings.partition_days``: each window assigned alone (in parallel, by
+    ``run_windows``), then written oldest first, each window story stitched to the
+    stored story its first article joins; undated articles last, serially. Returns how
+    many window stories were stitched (chorus.partition says what differs from serial)."""
+    with store.assigning():  # a bulk load: other chorus processes assign after it
+        todo = unassigned_in_order(docs, store)
+        features = [story_features(d, v) for d, v in zip(todo, lead_vectors(todo, settings, vectors))]
+        windows, undated = partition.cut_windows(features, settings.partition_days)
+        stitched = 0
+        for window, placed in zip(windows, run_windows(windows, options)):
+            stitched += partition.write_window(window, placed, store, options)
+        assign_features(undated, store, options)
+    return stitched
 
 
 def story_vectors(docs: Sequence[AnnotatedArticle], settings: Settings) -> np.ndarray:
@@ -433,41 +464,52 @@ def assign_stories(
     publication order (undated last), then by id, so a re-run decides the same.
     ``vectors``: lead embeddings already computed by :func:`story_vectors` (the Ray
     engine computes them on its workers), by article id; the others are computed here."""
-    unique = {d.id: d for d in docs}  # the same article named twice is assigned once
-    todo = sorted((d for d in unique.values() if store.story_of(d.id) is None), key=lambda d: (d.article.published or "9999", d.id))
+    todo = unassigned_in_order(docs, store)
     if not todo:
         return []
-    given = vectors or {}
-    missing = [d for d in todo if d.id not in given]
+    return assign_features((story_features(d, v) for d, v in zip(todo, lead_vectors(todo, settings, vectors))), store, options)
+
+
+def unassigned_in_order(docs: Iterable[AnnotatedArticle], store: Store) -> list[AnnotatedArticle]:
+    """The articles not yet in a story, each once, in publication order (undated last), then by id."""
+    unique = {d.id: d for d in docs}  # the same article named twice is assigned once
+    return sorted((d for d in unique.values() if store.story_of(d.id) is None), key=lambda d: (d.article.published or "9999", d.id))
+
+
+def lead_vectors(docs: Sequence[AnnotatedArticle], settings: Settings, given: Mapping[str, np.ndarray] | None) -> list[np.ndarray]:
+    """Each article's lead embedding: from ``given`` (by article id) when there, else computed."""
+    given = given or {}
+    missing = [d for d in docs if d.id not in given]
     computed = dict(zip((d.id for d in missing), story_vectors(missing, settings))) if missing else {}
-    vectors = [given[d.id] if d.id in given else computed[d.id] for d in todo]
-    # one process assigns at a time: each decision reads the stories it then rewrites
+    return [given[d.id] if d.id in given else computed[d.id] for d in docs]
+
+
+def assign_features(features: Iterable[Features], store: Store, options: StoryOptions = StoryOptions()) -> list[Decision]:
+    """The incremental assignment proper, one article at a time in the order given:
+    candidates by shared names in the time window, the best fit (or a new story), live
+    merges, and a split check of the story it joined."""
     decisions = []
+    # one process assigns at a time: each decision reads the stories it then rewrites
     with store.assigning():
-        for doc, embedding in zip(todo, vectors):
-            if store.story_of(doc.id) is None:  # another chorus on the same store may have placed it meanwhile
-                decisions.append(_assign_one(doc, embedding, store, options))
+        for f in features:
+            if store.story_of(f.article_id) is not None:  # another chorus on the store placed it meanwhile
+                continue
+            candidates = store.candidate_stories(candidate_keys(f.keys), f.day, options.window_days, options.candidates)
+            df, total = store.key_df(f.keys)
+            decision = decide(f, candidates, idf(f.keys, df, total), options)
+            if decision.story is None:
+                story = StoryState(new_story_id(f.article_id), "", np.zeros_like(f.vector), 0)
+            else:
+                story = next(c for c in candidates if c.id == decision.story)
+            merged = [c for c in candidates if c.id in decision.merge]
+            for other in merged:
+                story.absorb(other)
+            story.add(f)
+            store.save_assignment(f, story, created=decision.story is None, score=decision.score, merged=merged)
+            decisions.append(decision)
+            if decision.story is not None and story.n >= SPLIT_CHECK_MIN:
+                split_if_two(store, story, options)
     return decisions
-
-
-def _assign_one(doc: AnnotatedArticle, embedding: np.ndarray, store: Store, options: StoryOptions) -> Decision:
-    """Place one article (see :func:`assign_stories`)."""
-    f = story_features(doc, embedding)
-    candidates = store.candidate_stories(candidate_keys(f.keys), f.day, options.window_days, options.candidates)
-    df, total = store.key_df(f.keys)
-    decision = decide(f, candidates, idf(f.keys, df, total), options)
-    if decision.story is None:
-        story = StoryState(new_story_id(doc.id), "", np.zeros_like(f.vector), 0)
-    else:
-        story = next(c for c in candidates if c.id == decision.story)
-    merged = [c for c in candidates if c.id in decision.merge]
-    for other in merged:
-        story.absorb(other)
-    story.add(f)
-    store.save_assignment(f, story, created=decision.story is None, score=decision.score, merged=merged)
-    if decision.story is not None and story.n >= SPLIT_CHECK_MIN:
-        split_if_two(store, story, options)
-    return decision
 
 
 def story_features(doc: AnnotatedArticle, embedding: np.ndarray) -> Features:

@@ -20,6 +20,9 @@
   and then the same incremental story assignment in publication order
   (:func:`pipeline.assign_unassigned`, with the embeddings computed on the workers); or
   to Parquet (``--out DIR``), which `chorus load-parquet` bulk-loads into a store.
+  With ``partition_days`` (``--partition-days``) story assignment is cut into windows of
+  publication days, each a Ray task (:func:`ray_windows`), stitched on the driver
+  (:mod:`chorus.partition`).
 
 Differences from the single-process path, by design: ``max_bytes`` bounds each line
 and each WARC record, not a whole JSONL/WARC file (those are what the engine is for);
@@ -36,6 +39,7 @@ import logging
 import pickle
 import time
 import zlib
+from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,6 +52,7 @@ from chorus.dedup import signature, signature_to_bytes
 from chorus.errors import ChorusError, InputError
 from chorus.models import AnnotatedArticle, Article, RawDocument, Rejected
 from chorus.nlp.annotate import annotate, default_workers
+from chorus.partition import Placement, Window, assign_window
 from chorus.read import read_inputs
 from chorus.read.common import Origin, one_line, over_limit
 from chorus.read.decode import decode_bytes
@@ -56,6 +61,7 @@ from chorus.read.jsonl import _record as jsonl_record
 from chorus.read.sources import STDIN, expand, kind_of, stem_of
 from chorus.read.warc import read_warc_range
 from chorus.store import Store
+from chorus.stories import StoryOptions
 
 SPLIT_BYTES = 32 * 1024 * 1024  # a split is one read task: big enough to amortise a task, small enough to spread
 ITEMS_PER_BLOCK = 64  # a reader yields its items in blocks of this many
@@ -322,8 +328,10 @@ class RayReport:
     first_n: int = 0  # articles that came with the first batch: (n - first_n) / (last_at - first_at) is the steady rate
 
 
-def start_ray(address: str | None, workers: int, object_store_mb: int = 512) -> None:
-    """Join the cluster at ``address``, or start a local Ray on the loopback interface."""
+def start_ray(address: str | None, workers: int, object_store_mb: int = 512, read_cpus: int = 1) -> None:
+    """Join the cluster at ``address``, or start a local Ray on the loopback interface
+    with ``workers`` CPUs for the annotation actors (or window tasks) and ``read_cpus``
+    for the read/clean tasks."""
     try:
         import ray
     except ImportError:
@@ -337,7 +345,7 @@ def start_ray(address: str | None, workers: int, object_store_mb: int = 512) -> 
             ray.init(address=address, **quiet)
         else:
             # one CPU per annotation actor, one more for the read/clean tasks
-            ray.init(num_cpus=workers + 1, include_dashboard=False, _node_ip_address="127.0.0.1",
+            ray.init(num_cpus=workers + read_cpus, include_dashboard=False, _node_ip_address="127.0.0.1",
                      object_store_memory=object_store_mb * 1024 * 1024, **quiet)  # fmt: skip
     except Exception as exc:  # noqa: BLE001 - Ray raises many kinds; the user needs one line
         raise ChorusError(f"cannot start or join Ray{f' at {address}' if address else ''}: {one_line(exc)}") from None
@@ -427,8 +435,20 @@ def ingest_ray(
         report.parts = writer.parts
     else:
         report.assigned = len(store.unassigned_article_ids())
-        pipeline.assign_unassigned(store, settings, vectors=vectors)
+        pipeline.assign_unassigned(store, settings, vectors=vectors, windows=ray_windows)
     return report
+
+
+def ray_windows(windows: Sequence[Window], options: StoryOptions) -> Iterator[list[Placement]]:
+    """Window runner for :func:`pipeline.assign_partitioned`: one Ray task per window
+    (one CPU each; Ray runs as many at once as the cluster has CPUs), the results
+    yielded in window order, so the driver writes window k while later ones still run."""
+    import ray
+
+    task = ray.remote(num_cpus=1)(assign_window)
+    pending = deque(task.remote(w, options) for w in windows)
+    while pending:
+        yield ray.get(pending.popleft())
 
 
 def load_parquet(path: Path, store: Store, settings: Settings) -> RayReport:
@@ -444,5 +464,7 @@ def load_parquet(path: Path, store: Store, settings: Settings) -> RayReport:
             if embedder == settings.embedder:
                 vectors[doc.id] = vector
     report.assigned = len(store.unassigned_article_ids())
-    pipeline.assign_unassigned(store, settings, vectors=vectors)
+    if settings.partition_days:  # the windows run as Ray tasks
+        start_ray(None, settings.workers or default_workers(), read_cpus=0)
+    pipeline.assign_unassigned(store, settings, vectors=vectors, windows=ray_windows)
     return report
