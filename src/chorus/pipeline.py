@@ -37,6 +37,7 @@ from chorus.stories import (
     Decision,
     Features,
     LEXICAL_LEAD_SENTENCES,
+    RecheckOptions,
     Split,
     StoryOptions,
     StoryState,
@@ -48,7 +49,9 @@ from chorus.stories import (
     lead_text,
     lexical_vector,
     new_story_id,
+    propose_regroup,
     propose_split,
+    recheck_due,
     year_keys,
 )
 
@@ -422,11 +425,14 @@ def assign_stories(
     settings: Settings,
     options: StoryOptions = StoryOptions(),
     vectors: Mapping[str, np.ndarray] | None = None,
+    recheck: RecheckOptions | None = RecheckOptions(),
 ) -> list[Decision]:
     """Put each article not yet in a story into the story it fits, or a new one; in
     publication order (undated last), then by id, so a re-run decides the same.
     ``vectors``: lead embeddings already computed by :func:`story_vectors` (the Ray
-    engine computes them on its workers), by article id; the others are computed here."""
+    engine computes them on its workers), by article id; the others are computed here.
+    A story that grows past one of its re-check sizes is re-read as a whole
+    (:func:`regroup_if_two`, ``recheck``; None: never)."""
     unique = {d.id: d for d in docs}  # the same article named twice is assigned once
     todo = sorted((d for d in unique.values() if store.story_of(d.id) is None), key=lambda d: (d.article.published or "9999", d.id))
     if not todo:
@@ -446,6 +452,7 @@ def assign_stories(
         else:
             story = next(c for c in candidates if c.id == decision.story)
         merged = [c for c in candidates if c.id in decision.merge]
+        before = story.n
         for other in merged:
             story.absorb(other)
         story.add(f)
@@ -453,6 +460,8 @@ def assign_stories(
         decisions.append(decision)
         if decision.story is not None and story.n >= SPLIT_CHECK_MIN:
             split_if_two(store, story, options)
+        if recheck is not None and recheck_due(before, story.n, recheck):
+            regroup_if_two(store, story.id, recheck)
     return decisions
 
 
@@ -481,15 +490,55 @@ def split_if_two(store: Store, story: StoryState, options: StoryOptions) -> Spli
     split = propose_split(members, first, options)
     if split is None:
         return None
+    apply_split(store, story.id, members, split, new_story_id(min(split.move)))
+    return split
+
+
+def apply_split(store: Store, story_id: str, members: Sequence[Features], split: Split, new_id: str) -> None:
+    """Record ``split``: ``split.move`` leaves ``story_id`` for a new story ``new_id``."""
     states = []
-    for ids, sid in ((split.keep, story.id), (split.move, new_story_id(min(split.move)))):
+    for ids, sid in ((split.keep, story_id), (split.move, new_id)):
         state = StoryState(sid, "", np.zeros_like(members[0].vector), 0)
         for m in members:
             if m.article_id in ids:
                 state.add(m)
         states.append(state)
-    store.split_story(story.id, states[0], states[1], split.move, split.similarity)
+    store.split_story(story_id, states[0], states[1], split.move, split.similarity)
+
+
+def regroup_if_two(store: Store, story_id: str, recheck: RecheckOptions = RecheckOptions()) -> Split | None:
+    """The periodic re-check: the story's articles compared with each other on their
+    words, numbers and names (:func:`chorus.cluster.static_similarity`), not only on
+    the story vectors that joined them one at a time; when they form two groups
+    unlike each other (:func:`propose_regroup`), the smaller leaves for a new story,
+    recorded as a split. Reads the story's articles: run when it grows past a
+    re-check size (:func:`chorus.stories.recheck_due`), never on a big story."""
+    from chorus.cluster import static_similarity
+
+    members = store.story_members(story_id)
+    if not 2 * recheck.min_group <= len(members) <= recheck.max_members:
+        return None
+    ids = [m.article_id for m in members]
+    first = next((i for i in ids if new_story_id(i) == story_id), ids[0])
+    split = propose_regroup(ids, static_similarity([store.get(i) for i in ids]), first, recheck)
+    if split is None:
+        return None
+    apply_split(store, story_id, members, split, free_story_id(store, split.move))
     return split
+
+
+def free_story_id(store: Store, article_ids: Iterable[str]) -> str:
+    """The id of a story split off: named after its earliest article id, unless a
+    story (live or merged away) already has that name."""
+    from chorus.store.base import ArticleNotFound
+
+    ordered = sorted(article_ids)
+    for candidate in [*(new_story_id(a) for a in ordered), new_story_id("split:" + ",".join(ordered))]:
+        try:
+            store.get_story(candidate)
+        except ArticleNotFound:
+            return candidate
+    raise ValueError("no free story id")  # unreachable: the last candidate names this very set
 
 
 def stored_stories(store: Store) -> list[Story]:

@@ -288,3 +288,65 @@ def propose_split(
     ) else 0
     keep, move = groups[first_group], groups[1 - first_group]
     return Split(tuple(m.article_id for m in keep), tuple(m.article_id for m in move), between)
+
+
+# -- periodic re-check: does a story that grew hold two events? -------------------------
+
+
+@dataclass(frozen=True)
+class RecheckOptions:
+    """The periodic re-check of recently changed stories (:func:`propose_regroup`).
+    Tuned on the dev halves of ECB+ and DUC 2003 (docs/EVALUATION.md)."""
+
+    min_group: int = 5  # both parts at least this many articles (3, 4: more false splits on dev)
+    ratio: float = 0.5  # split when the parts' mutual similarity is below this share of their own (0.3-0.65 tried)
+    linkage: str = "complete"  # average and weighted tried
+    max_members: int = 150  # bigger stories are not re-checked (bounded work per article)
+
+
+def recheck_sizes(options: RecheckOptions = RecheckOptions()) -> list[int]:
+    """The sizes at which a story is re-checked: from twice the smallest group up,
+    each a quarter more than the last, so that re-reading a story costs a bounded
+    number of article reads per article that joined it."""
+    sizes = [2 * options.min_group]
+    while sizes[-1] < options.max_members:
+        sizes.append(max(sizes[-1] + 1, int(sizes[-1] * 1.25)))
+    return sizes
+
+
+def recheck_due(before: int, after: int, options: RecheckOptions = RecheckOptions()) -> bool:
+    """Did a story grow past one of its re-check sizes (from ``before`` to ``after`` articles)?"""
+    return any(before < size <= after for size in recheck_sizes(options))
+
+
+def propose_regroup(ids: Sequence[str], sim: np.ndarray, first_article: str, options: RecheckOptions = RecheckOptions()) -> Split | None:
+    """Two events in one story? The story's articles (``ids``, with their pairwise
+    similarity ``sim`` from :func:`chorus.cluster.static_similarity`, which weighs
+    words, numbers and names, unlike the story vectors) cut into two groups by
+    agglomerative clustering. A split is proposed when both groups have
+    ``options.min_group`` articles and the mean similarity across the groups is below
+    ``options.ratio`` times the mean similarity within them: two quakes in one
+    story are each alike within and unlike across; one story told from two angles
+    is alike across too. The larger group keeps the story (on a tie, the one holding
+    ``first_article``), so that its id stays with most of its articles."""
+    from scipy.cluster.hierarchy import fcluster, linkage
+    from scipy.spatial.distance import squareform
+
+    n = len(ids)
+    if n < 2 * options.min_group:
+        return None
+    dist = np.clip(1.0 - (sim + sim.T) / 2, 0.0, None)
+    np.fill_diagonal(dist, 0.0)
+    labels = fcluster(linkage(squareform(dist, checks=False), method=options.linkage), 2, criterion="maxclust")
+    groups = [np.flatnonzero(labels == k) for k in (1, 2)]
+    if min(len(g) for g in groups) < options.min_group:
+        return None
+    between = float(sim[np.ix_(groups[0], groups[1])].mean())
+    within = [float((sim[np.ix_(g, g)].sum() - np.trace(sim[np.ix_(g, g)])) / (len(g) * (len(g) - 1))) for g in groups]
+    mean_within = sum(within) / 2
+    if mean_within <= 0 or between >= options.ratio * mean_within:
+        return None
+    first = ids.index(first_article) if first_article in ids else int(groups[0][0])
+    groups.sort(key=lambda g: (-len(g), first not in g))
+    keep, move = groups
+    return Split(tuple(ids[i] for i in keep), tuple(ids[i] for i in move), between / mean_within)
