@@ -333,3 +333,29 @@ def test_a_story_holding_two_quakes_is_split_on_recheck_and_a_second_recheck_cha
         for sid in stories:
             assert pipeline.regroup_if_two(store, sid, RecheckOptions()) is None
         assert store.revisions() == revisions
+
+
+def test_a_report_that_started_its_own_story_is_folded_into_the_story_it_belongs_to(nlp):
+    from chorus.clean import clean
+    from chorus.models import RawDocument
+    from chorus.nlp.annotate import annotate
+
+    texts = _rewrites(QUAKE_KESSARIN, 7, "Kessarin") + _rewrites(QUAKE_LIRREMOUTH, 1, "Lirremouth")
+    # the stray rewrite leads with the aftermath, so its lead looks less like the story's
+    texts[5] = ("Families shelter in tents after the quake", " ".join(QUAKE_KESSARIN[i] for i in (3, 5, 2, 1, 0)))
+    raws = [RawDocument(source=f"q{i}.txt", text=f"{t}\n\n{b}", kind="text", published="2031-03-04") for i, (t, b) in enumerate(texts)]
+    docs = list(annotate([clean(r) for r in raws], nlp))
+    kessarin, stray, latest, other = docs[:5], docs[5], docs[6], docs[7]
+    with open_store(":memory:") as store:
+        for d in docs:
+            store.add(d)
+        pipeline.assign_stories(kessarin, store, SETTINGS, StoryOptions(threshold=-1.0), recheck=None)
+        # a rewrite and the other quake each start a story of their own
+        pipeline.assign_stories([stray, other], store, SETTINGS, StoryOptions(threshold=2.0), recheck=None)
+        (main,) = [sid for sid, ids in story_sets(store).items() if len(ids) == 5]
+        (decision,) = pipeline.assign_stories([latest], store, SETTINGS)
+        assert decision.story == main and len(decision.merge) == 1
+        stories = story_sets(store)
+        assert stories[main] == {d.id for d in [*kessarin, stray, latest]}  # the stray rewrite joined, the id stayed
+        assert {other.id} in stories.values()  # the other quake did not
+        assert any(r.kind == "merged" for r in store.revisions(main))

@@ -452,6 +452,11 @@ def assign_stories(
         else:
             story = next(c for c in candidates if c.id == decision.story)
         merged = [c for c in candidates if c.id in decision.merge]
+        if recheck is not None and decision.story is not None:
+            others = [c for c in candidates if c.id != story.id and c.id not in decision.merge]
+            folded = small_stories_to_fold(store, f, story, others, idf(f.keys, df, total), options, recheck)
+            merged += folded
+            decision = replace(decision, merge=decision.merge + tuple(o.id for o in folded))
         before = story.n
         for other in merged:
             story.absorb(other)
@@ -525,6 +530,45 @@ def regroup_if_two(store: Store, story_id: str, recheck: RecheckOptions = Rechec
         return None
     apply_split(store, story_id, members, split, free_story_id(store, split.move))
     return split
+
+
+def small_stories_to_fold(
+    store: Store,
+    f: Features,
+    story: StoryState,
+    others: Sequence[StoryState],
+    weights: Mapping[str, float],
+    options: StoryOptions,
+    recheck: RecheckOptions,
+) -> list[StoryState]:
+    """Small stories (``recheck.fold_max`` articles at most) that the article fits as
+    well as its own story, and whose articles are alike to the story's on words,
+    numbers and names (:func:`chorus.stories.belongs`): a report that once started a
+    story of its own is folded into the story it belongs to, recorded as a merge.
+    Reads at most ``fold_sample`` + ``fold_candidates`` x ``fold_max`` articles, and
+    only when such a small story is among the candidates."""
+    from chorus.cluster import static_similarity
+    from chorus.stories import belongs, fit
+
+    scored = sorted(
+        ((fit(f, o, weights, options), o) for o in others if o.n <= recheck.fold_max and o.n < story.n),
+        key=lambda x: (-x[0], x[1].id),
+    )
+    small = [o for score, o in scored if score >= options.threshold][: recheck.fold_candidates]
+    if not small:
+        return []
+    mine = [m.article_id for m in store.story_members(story.id)][-recheck.fold_sample :]
+    theirs = {o.id: store.story_article_ids(o.id) for o in small}
+    ids = [*mine, *(i for o in small for i in theirs[o.id])]
+    sim = static_similarity([store.get(i) for i in ids])
+    folded, at = [], len(mine)
+    keep = list(range(len(mine)))
+    for o in small:
+        rows = [*keep, *range(at, at + len(theirs[o.id]))]
+        if belongs(sim[np.ix_(rows, rows)], len(mine), recheck):
+            folded.append(o)
+        at += len(theirs[o.id])
+    return folded
 
 
 def free_story_id(store: Store, article_ids: Iterable[str]) -> str:
