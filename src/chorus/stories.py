@@ -316,8 +316,8 @@ class RecheckOptions:
     growth: float = 1.5  # each re-check size this much above the last (1.0-1.5 alike on dev, 2.0 worse)
     fold_max: int = 3  # a story of at most this many articles that also fits an article may fold into its story
     fold_ratio: float = 0.6  # ... when alike to it at least this share of its own articles' mutual similarity (0.45-0.7 alike on dev)
-    fold_sample: int = 30  # the story's latest articles it is compared with
-    fold_candidates: int = 3  # small stories considered per article (the best fitting)
+    fold_sample: int = 10  # the story's latest articles it is compared with (5-30 alike on dev)
+    fold_candidates: int = 1  # small stories considered per article (the best fitting; 1-3 alike on dev)
 
 
 def recheck_sizes(options: RecheckOptions = RecheckOptions()) -> list[int]:
