@@ -42,9 +42,11 @@ from chorus.stories import (
     StoryOptions,
     StoryState,
     article_vector,
+    belongs,
     candidate_keys,
     day_number,
     decide,
+    fit,
     idf,
     lead_text,
     lexical_vector,
@@ -513,7 +515,7 @@ def apply_split(store: Store, story_id: str, members: Sequence[Features], split:
 
 def regroup_if_two(store: Store, story_id: str, recheck: RecheckOptions = RecheckOptions()) -> Split | None:
     """The periodic re-check: the story's articles compared with each other on their
-    words, numbers and names (:func:`chorus.cluster.static_similarity`), not only on
+    words and numbers (:func:`chorus.cluster.static_similarity`), not only on
     the story vectors that joined them one at a time; when they form two groups
     unlike each other (:func:`propose_regroup`), the smaller leaves for a new story,
     recorded as a split. Reads the story's articles: run when it grows past a
@@ -542,13 +544,12 @@ def small_stories_to_fold(
     recheck: RecheckOptions,
 ) -> list[StoryState]:
     """Small stories (``recheck.fold_max`` articles at most) that the article fits as
-    well as its own story, and whose articles are alike to the story's on words,
-    numbers and names (:func:`chorus.stories.belongs`): a report that once started a
+    well as its own story, and whose articles are alike to the story's on words and
+    numbers (:func:`chorus.stories.belongs`): a report that once started a
     story of its own is folded into the story it belongs to, recorded as a merge.
     Reads at most ``fold_sample`` + ``fold_candidates`` x ``fold_max`` articles, and
     only when such a small story is among the candidates."""
     from chorus.cluster import static_similarity
-    from chorus.stories import belongs, fit
 
     scored = sorted(
         ((fit(f, o, weights, options), o) for o in others if o.n <= recheck.fold_max and o.n < story.n),
@@ -562,9 +563,8 @@ def small_stories_to_fold(
     ids = [*mine, *(i for o in small for i in theirs[o.id])]
     sim = static_similarity([store.get(i) for i in ids])
     folded, at = [], len(mine)
-    keep = list(range(len(mine)))
     for o in small:
-        rows = [*keep, *range(at, at + len(theirs[o.id]))]
+        rows = [*range(len(mine)), *range(at, at + len(theirs[o.id]))]
         if belongs(sim[np.ix_(rows, rows)], len(mine), recheck):
             folded.append(o)
         at += len(theirs[o.id])

@@ -17,7 +17,7 @@ One article at a time, the first report of a second event of the same kind (anot
 quake on the same island) fits the first event's story, and the reports that follow
 it fit it too. So a story is re-checked as a whole when it grows past one of a few
 sizes (10, 15, 22, 33, 49, 73, 109 articles: :func:`recheck_sizes`): its articles are
-compared with each other on words, numbers and names (``chorus.cluster.
+compared with each other on their words and numbers (``chorus.cluster.
 static_similarity``), cut into two groups, and split when the two are unlike
 (:func:`propose_regroup`); the larger group keeps the story's id. The other way
 round, a report that started a story of its own because its lead did not look like
@@ -258,9 +258,9 @@ def lead_text(title: str, sentences: Sequence[str]) -> str:
 
 @dataclass(frozen=True)
 class Split:
-    keep: tuple[str, ...]  # article ids that stay (the group of the story's first article)
+    keep: tuple[str, ...]  # article ids that stay (propose_split: the group of the first article; propose_regroup: the larger)
     move: tuple[str, ...]  # article ids that leave for a new story
-    similarity: float  # cosine between the two groups' centroids
+    similarity: float  # how alike the two groups are: centroid cosine (propose_split), mean pairwise similarity (propose_regroup)
 
 
 def propose_split(
@@ -306,8 +306,9 @@ def propose_split(
 
 @dataclass(frozen=True)
 class RecheckOptions:
-    """The periodic re-check of recently changed stories (:func:`propose_regroup`).
-    Tuned on the dev halves of ECB+ and DUC 2003 (docs/EVALUATION.md)."""
+    """The re-check of a story as it grows (:func:`propose_regroup`) and the fold of a
+    small story into the story it belongs to (:func:`belongs`). Tuned on the dev
+    halves of ECB+ and DUC 2003 (docs/EVALUATION.md)."""
 
     min_group: int = 5  # both parts at least this many articles (3, 4: more false splits on dev)
     ratio: float = 0.5  # split when the parts' mutual similarity is below this share of their own (0.3-0.65 tried)
@@ -322,7 +323,7 @@ class RecheckOptions:
 
 def recheck_sizes(options: RecheckOptions = RecheckOptions()) -> list[int]:
     """The sizes at which a story is re-checked: from twice the smallest group up,
-    each a quarter more than the last, so that re-reading a story costs a bounded
+    each ``options.growth`` times the last, so that re-reading a story costs a bounded
     number of article reads per article that joined it."""
     sizes = [2 * options.min_group]
     while (grown := max(sizes[-1] + 1, int(sizes[-1] * options.growth))) <= options.max_members:
@@ -338,7 +339,7 @@ def recheck_due(before: int, after: int, options: RecheckOptions = RecheckOption
 def propose_regroup(ids: Sequence[str], sim: np.ndarray, first_article: str, options: RecheckOptions = RecheckOptions()) -> Split | None:
     """Two events in one story? The story's articles (``ids``, with their pairwise
     similarity ``sim`` from :func:`chorus.cluster.static_similarity`, which weighs
-    words, numbers and names, unlike the story vectors) cut into two groups by
+    every word and number, unlike the story vectors) cut into two groups by
     agglomerative clustering. A split is proposed when both groups have
     ``options.min_group`` articles and the mean similarity across the groups is below
     ``options.ratio`` times the mean similarity within them: two quakes in one
@@ -365,7 +366,7 @@ def propose_regroup(ids: Sequence[str], sim: np.ndarray, first_article: str, opt
     first = ids.index(first_article) if first_article in ids else int(groups[0][0])
     groups.sort(key=lambda g: (-len(g), first not in g))
     keep, move = groups
-    return Split(tuple(ids[i] for i in keep), tuple(ids[i] for i in move), between / mean_within)
+    return Split(tuple(ids[i] for i in keep), tuple(ids[i] for i in move), between)
 
 
 def belongs(sim: np.ndarray, n_story: int, options: RecheckOptions = RecheckOptions()) -> bool:
