@@ -335,10 +335,11 @@ def test_a_story_holding_two_quakes_is_split_on_recheck_and_a_second_recheck_cha
         assert store.revisions() == revisions
 
 
-def test_a_report_that_started_its_own_story_is_folded_into_the_story_it_belongs_to(nlp):
+def test_with_the_fold_on_a_report_that_started_its_own_story_is_folded_into_the_story_it_belongs_to(nlp):
     from chorus.clean import clean
     from chorus.models import RawDocument
     from chorus.nlp.annotate import annotate
+    from chorus.stories import RecheckOptions
 
     texts = _rewrites(QUAKE_KESSARIN, 7, "Kessarin") + _rewrites(QUAKE_LIRREMOUTH, 1, "Lirremouth")
     # the stray rewrite leads with the aftermath, so its lead looks less like the story's
@@ -353,7 +354,7 @@ def test_a_report_that_started_its_own_story_is_folded_into_the_story_it_belongs
         # a rewrite and the other quake each start a story of their own
         pipeline.assign_stories([stray, other], store, SETTINGS, StoryOptions(threshold=2.0), recheck=None)
         (main,) = [sid for sid, ids in story_sets(store).items() if len(ids) == 5]
-        (decision,) = pipeline.assign_stories([latest], store, SETTINGS)
+        (decision,) = pipeline.assign_stories([latest], store, SETTINGS, recheck=RecheckOptions(fold_max=3))
         assert decision.story == main and len(decision.merge) == 1
         stories = story_sets(store)
         assert stories[main] == {d.id for d in [*kessarin, stray, latest]}  # the stray rewrite joined, the id stayed

@@ -454,7 +454,7 @@ def assign_stories(
         else:
             story = next(c for c in candidates if c.id == decision.story)
         merged = [c for c in candidates if c.id in decision.merge]
-        if recheck is not None and decision.story is not None:
+        if recheck is not None and recheck.fold_max and decision.story is not None:
             others = [c for c in candidates if c.id != story.id and c.id not in decision.merge]
             folded = small_stories_to_fold(store, f, story, others, idf(f.keys, df, total), options, recheck)
             merged += folded
