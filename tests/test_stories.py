@@ -259,3 +259,104 @@ def test_a_story_stored_with_embedding_only_vectors_still_takes_new_articles():
     assert fit(new, old, {}, StoryOptions(text_weight=1.0)) > 0.4
     old.add(new)
     assert old.n == 2 and old.vector_sum.shape == new.vector.shape
+
+
+def test_regroup_splits_two_unlike_groups_and_the_larger_keeps_the_story():
+    from chorus.stories import RecheckOptions, propose_regroup
+
+    def block(sizes, within, across):
+        labels = [k for k, n in enumerate(sizes) for _ in range(n)]
+        sim = np.array([[1.0 if i == j else within if a == b else across for j, b in enumerate(labels)] for i, a in enumerate(labels)])
+        return [f"{'ab'[a]}{i}" for i, a in enumerate(labels)], sim
+
+    options = RecheckOptions(min_group=5, ratio=0.5)
+    ids, sim = block((6, 5), within=0.4, across=0.05)
+    split = propose_regroup(ids, sim, "b7", options)  # the story began with a "b" article
+    assert split is not None and set(split.keep) == set(ids[:6]) and set(split.move) == set(ids[6:])
+    ids, sim = block((6, 5), within=0.4, across=0.3)  # one story told from two angles
+    assert propose_regroup(ids, sim, ids[0], options) is None
+    ids, sim = block((8, 3), within=0.4, across=0.05)  # a stray few are left for the vector check
+    assert propose_regroup(ids, sim, ids[0], options) is None
+
+
+# invented reports of two quakes of one kind in one country, six and five rewrites
+QUAKE_KESSARIN = [
+    "A magnitude 6.4 earthquake struck the mountain town of Kessarin in northern Valdoria on Tuesday, killing 12 people.",
+    "Governor Amira Tolvan said 85 people were injured in Kessarin.",
+    "Rescue teams searched collapsed houses in Kessarin through the night, Tolvan said.",
+    "About 300 families were moved into tents near the Kessarin stadium.",
+    "The quake was felt in the capital, Port Emery, where buildings swayed.",
+    "Aid convoys reached Kessarin on Wednesday as aftershocks rattled the valley.",
+]
+QUAKE_LIRREMOUTH = [
+    "A magnitude 7.1 earthquake struck the coastal city of Lirremouth in southern Valdoria on Sunday, killing 41 people.",
+    "Civil defence chief Oren Baskaly said 230 people were injured in Lirremouth.",
+    "Rescuers searched collapsed apartment blocks by the Lirremouth harbour, Baskaly said.",
+    "About 1,200 residents spent the night in shelters near the harbour.",
+    "The quake was felt in the capital, Port Emery, where buildings swayed.",
+    "Fishing boats stayed in the Lirremouth harbour as aftershocks shook the coast.",
+]
+
+
+def _rewrites(sentences, n, place):
+    out = []
+    for i in range(n):
+        body = [sentences[0], *(sentences[1 + (i + k) % (len(sentences) - 1)] for k in range(3))]
+        out.append((f"Earthquake in {place}: report {i + 1}", " ".join(body)))
+    return out
+
+
+def test_a_story_holding_two_quakes_is_split_on_recheck_and_a_second_recheck_changes_nothing(nlp):
+    from chorus.clean import clean
+    from chorus.models import RawDocument
+    from chorus.nlp.annotate import annotate
+    from chorus.stories import RecheckOptions
+
+    texts = _rewrites(QUAKE_KESSARIN, 6, "Kessarin") + _rewrites(QUAKE_LIRREMOUTH, 5, "Lirremouth")
+    raws = [RawDocument(source=f"q{i}.txt", text=f"{t}\n\n{b}", kind="text", published="2031-03-04") for i, (t, b) in enumerate(texts)]
+    docs = list(annotate([clean(r) for r in raws], nlp))
+    kessarin = {d.id for d in docs[:6]}
+    with open_store(":memory:") as store:
+        for d in docs:
+            store.add(d)
+        # everything joins one story (as two sibling events can, one article at a time)
+        pipeline.assign_stories(docs, store, SETTINGS, StoryOptions(threshold=-1.0), recheck=None)
+        (story,) = story_sets(store)
+        split = pipeline.regroup_if_two(store, story, RecheckOptions())
+        assert split is not None
+        stories = story_sets(store)
+        assert stories[story] == kessarin  # the larger part keeps the id
+        assert sorted(map(sorted, stories.values())) == sorted([sorted(kessarin), sorted(d.id for d in docs[6:])])
+        kinds = [r.kind for r in store.revisions()]
+        assert kinds.count("split") == 1 and kinds.count("split_from") == 1
+        revisions = store.revisions()
+        for sid in stories:
+            assert pipeline.regroup_if_two(store, sid, RecheckOptions()) is None
+        assert store.revisions() == revisions
+
+
+def test_with_the_fold_on_a_report_that_started_its_own_story_is_folded_into_the_story_it_belongs_to(nlp):
+    from chorus.clean import clean
+    from chorus.models import RawDocument
+    from chorus.nlp.annotate import annotate
+    from chorus.stories import RecheckOptions
+
+    texts = _rewrites(QUAKE_KESSARIN, 7, "Kessarin") + _rewrites(QUAKE_LIRREMOUTH, 1, "Lirremouth")
+    # the stray rewrite leads with the aftermath, so its lead looks less like the story's
+    texts[5] = ("Families shelter in tents after the quake", " ".join(QUAKE_KESSARIN[i] for i in (3, 5, 2, 1, 0)))
+    raws = [RawDocument(source=f"q{i}.txt", text=f"{t}\n\n{b}", kind="text", published="2031-03-04") for i, (t, b) in enumerate(texts)]
+    docs = list(annotate([clean(r) for r in raws], nlp))
+    kessarin, stray, latest, other = docs[:5], docs[5], docs[6], docs[7]
+    with open_store(":memory:") as store:
+        for d in docs:
+            store.add(d)
+        pipeline.assign_stories(kessarin, store, SETTINGS, StoryOptions(threshold=-1.0), recheck=None)
+        # a rewrite and the other quake each start a story of their own
+        pipeline.assign_stories([stray, other], store, SETTINGS, StoryOptions(threshold=2.0), recheck=None)
+        (main,) = [sid for sid, ids in story_sets(store).items() if len(ids) == 5]
+        (decision,) = pipeline.assign_stories([latest], store, SETTINGS, recheck=RecheckOptions(fold_max=3))
+        assert decision.story == main and len(decision.merge) == 1
+        stories = story_sets(store)
+        assert stories[main] == {d.id for d in [*kessarin, stray, latest]}  # the stray rewrite joined, the id stayed
+        assert {other.id} in stories.values()  # the other quake did not
+        assert any(r.kind == "merged" for r in store.revisions(main))

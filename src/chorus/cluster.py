@@ -51,6 +51,7 @@ import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
@@ -375,3 +376,40 @@ def score_candidates(
         scored.append((p.story_id, min(1.0, score)))
     scored.sort(key=lambda x: (-x[1], x[0]))
     return scored
+
+
+# -- a story's articles among themselves (the periodic re-check) --------------------------
+
+
+def static_similarity(docs: Sequence[AnnotatedArticle], options: ClusterOptions = ClusterOptions()) -> np.ndarray:
+    """Pairwise similarity of a few articles with no collection around them: TF-IDF
+    cosine whose idf is static (:func:`chorus.stories.word_weight`, rarity in general
+    English; a word pair weighs the mean of its words), scaled by the lead numbers
+    conflict as in :func:`combine`. :func:`batch_idf` over a story's own articles
+    would weigh the words they all share at nothing and leave only what tells them
+    apart, so every story would look like two."""
+    if len(docs) < 2:
+        return np.ones((len(docs), len(docs)))
+    feats = []
+    for d in docs:  # doc_features without the names (not used here, and a third of its cost)
+        lead, full = lead_text(d), f"{d.article.title}\n{d.article.text}"
+        feats.append(DocFeatures(f"{lead}\n{full}", frozenset(), frozenset(numbers_in(lead)), frozenset(numbers_in(full)), None))
+    vectorizer = TfidfVectorizer(sublinear_tf=True, stop_words="english", ngram_range=(1, 2), use_idf=False, norm=None)
+    try:
+        tf = vectorizer.fit_transform([f.text for f in feats])
+    except ValueError:  # no words at all
+        return np.eye(len(docs))
+    weights = np.array([_term_weight(term) for term in vectorizer.get_feature_names_out()])
+    x = normalize(csr_matrix(tf.multiply(weights)))
+    sim = (x @ x.T).toarray() * np.exp(-options.number_conflict * numbers_missing(feats))
+    np.fill_diagonal(sim, 1.0)
+    return sim
+
+
+@lru_cache(maxsize=200_000)
+def _term_weight(term: str) -> float:
+    """A word's static idf; a word pair's, the mean of its two words'."""
+    from chorus.stories import word_weight
+
+    words = term.split()
+    return sum(word_weight(w) for w in words) / len(words)

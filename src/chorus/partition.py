@@ -38,7 +38,7 @@ import numpy as np
 
 from chorus.models import AnnotatedArticle, Article, OffsetMap
 from chorus.store import Store, open_store
-from chorus.stories import Features, StoryOptions, StoryState, candidate_keys, decide, idf
+from chorus.stories import Features, StoryOptions, StoryState, candidate_keys, decide, idf, recheck_due
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,9 @@ def assign_window(window: Window, options: StoryOptions) -> list[Placement]:
     with open_store(":memory:") as store:
         for f in window.features:
             store.add(_stand_in(f))
-        decisions = pipeline.assign_features(window.features, store, options)
+        # no re-check here: the window's stand-in articles carry no text; the driver
+        # re-checks each story as it writes it (write_window)
+        decisions = pipeline.assign_features(window.features, store, options, recheck=None)
         return [Placement(f.article_id, store.story_of(f.article_id) or "", d.score) for f, d in zip(window.features, decisions)]
 
 
@@ -129,10 +131,13 @@ def write_window(window: Window, placed: Sequence[Placement], store: Store, opti
             for other in merged:
                 story.absorb(other)
             stitched += 1
+        before = story.n
         for i, (f, score) in enumerate(members):
             story.add(f)
             created = decision.story is None and i == 0
             store.save_assignment(f, story, created=created, score=decision.score if i == 0 else score, merged=merged if i == 0 else ())
         if decision.story is not None and story.n >= pipeline.SPLIT_CHECK_MIN:
             pipeline.split_if_two(store, story, options)
+        if recheck_due(before, story.n):  # the serial assignment's re-check, on the articles' text
+            pipeline.regroup_if_two(store, story.id)
     return stitched

@@ -39,18 +39,23 @@ from chorus.stories import (
     Decision,
     Features,
     LEXICAL_LEAD_SENTENCES,
+    RecheckOptions,
     Split,
     StoryOptions,
     StoryState,
     article_vector,
+    belongs,
     candidate_keys,
     day_number,
     decide,
+    fit,
     idf,
     lead_text,
     lexical_vector,
     new_story_id,
+    propose_regroup,
     propose_split,
+    recheck_due,
     year_keys,
 )
 
@@ -459,15 +464,19 @@ def assign_stories(
     settings: Settings,
     options: StoryOptions = StoryOptions(),
     vectors: Mapping[str, np.ndarray] | None = None,
+    recheck: RecheckOptions | None = RecheckOptions(),
 ) -> list[Decision]:
     """Put each article not yet in a story into the story it fits, or a new one; in
     publication order (undated last), then by id, so a re-run decides the same.
     ``vectors``: lead embeddings already computed by :func:`story_vectors` (the Ray
-    engine computes them on its workers), by article id; the others are computed here."""
+    engine computes them on its workers), by article id; the others are computed here.
+    A story that grows past one of its re-check sizes is re-read as a whole
+    (:func:`regroup_if_two`, ``recheck``; None: never)."""
     todo = unassigned_in_order(docs, store)
     if not todo:
         return []
-    return assign_features((story_features(d, v) for d, v in zip(todo, lead_vectors(todo, settings, vectors))), store, options)
+    features = (story_features(d, v) for d, v in zip(todo, lead_vectors(todo, settings, vectors)))
+    return assign_features(features, store, options, recheck)
 
 
 def unassigned_in_order(docs: Iterable[AnnotatedArticle], store: Store) -> list[AnnotatedArticle]:
@@ -484,10 +493,16 @@ def lead_vectors(docs: Sequence[AnnotatedArticle], settings: Settings, given: Ma
     return [given[d.id] if d.id in given else computed[d.id] for d in docs]
 
 
-def assign_features(features: Iterable[Features], store: Store, options: StoryOptions = StoryOptions()) -> list[Decision]:
+def assign_features(
+    features: Iterable[Features],
+    store: Store,
+    options: StoryOptions = StoryOptions(),
+    recheck: RecheckOptions | None = RecheckOptions(),
+) -> list[Decision]:
     """The incremental assignment proper, one article at a time in the order given:
     candidates by shared names in the time window, the best fit (or a new story), live
-    merges, and a split check of the story it joined."""
+    merges, a split check of the story it joined, and its re-check when it grows past
+    one of its re-check sizes."""
     decisions = []
     # one process assigns at a time: each decision reads the stories it then rewrites
     with store.assigning():
@@ -502,6 +517,12 @@ def assign_features(features: Iterable[Features], store: Store, options: StoryOp
             else:
                 story = next(c for c in candidates if c.id == decision.story)
             merged = [c for c in candidates if c.id in decision.merge]
+            if recheck is not None and recheck.fold_max and decision.story is not None:
+                others = [c for c in candidates if c.id != story.id and c.id not in decision.merge]
+                folded = small_stories_to_fold(store, f, story, others, idf(f.keys, df, total), options, recheck)
+                merged += folded
+                decision = replace(decision, merge=decision.merge + tuple(o.id for o in folded))
+            before = story.n
             for other in merged:
                 story.absorb(other)
             story.add(f)
@@ -509,6 +530,8 @@ def assign_features(features: Iterable[Features], store: Store, options: StoryOp
             decisions.append(decision)
             if decision.story is not None and story.n >= SPLIT_CHECK_MIN:
                 split_if_two(store, story, options)
+            if recheck is not None and recheck_due(before, story.n, recheck):
+                regroup_if_two(store, story.id, recheck)
     return decisions
 
 
@@ -537,15 +560,92 @@ def split_if_two(store: Store, story: StoryState, options: StoryOptions) -> Spli
     split = propose_split(members, first, options)
     if split is None:
         return None
+    apply_split(store, story.id, members, split, new_story_id(min(split.move)))
+    return split
+
+
+def apply_split(store: Store, story_id: str, members: Sequence[Features], split: Split, new_id: str) -> None:
+    """Record ``split``: ``split.move`` leaves ``story_id`` for a new story ``new_id``."""
     states = []
-    for ids, sid in ((split.keep, story.id), (split.move, new_story_id(min(split.move)))):
+    for ids, sid in ((split.keep, story_id), (split.move, new_id)):
         state = StoryState(sid, "", np.zeros_like(members[0].vector), 0)
         for m in members:
             if m.article_id in ids:
                 state.add(m)
         states.append(state)
-    store.split_story(story.id, states[0], states[1], split.move, split.similarity)
+    store.split_story(story_id, states[0], states[1], split.move, split.similarity)
+
+
+def regroup_if_two(store: Store, story_id: str, recheck: RecheckOptions = RecheckOptions()) -> Split | None:
+    """The periodic re-check: the story's articles compared with each other on their
+    words and numbers (:func:`chorus.cluster.static_similarity`), not only on
+    the story vectors that joined them one at a time; when they form two groups
+    unlike each other (:func:`propose_regroup`), the smaller leaves for a new story,
+    recorded as a split. Reads the story's articles: run when it grows past a
+    re-check size (:func:`chorus.stories.recheck_due`), never on a big story."""
+    from chorus.cluster import static_similarity
+
+    members = store.story_members(story_id)
+    if not 2 * recheck.min_group <= len(members) <= recheck.max_members:
+        return None
+    ids = [m.article_id for m in members]
+    first = next((i for i in ids if new_story_id(i) == story_id), ids[0])
+    split = propose_regroup(ids, static_similarity([store.get(i) for i in ids]), first, recheck)
+    if split is None:
+        return None
+    apply_split(store, story_id, members, split, free_story_id(store, split.move))
     return split
+
+
+def small_stories_to_fold(
+    store: Store,
+    f: Features,
+    story: StoryState,
+    others: Sequence[StoryState],
+    weights: Mapping[str, float],
+    options: StoryOptions,
+    recheck: RecheckOptions,
+) -> list[StoryState]:
+    """Small stories (``recheck.fold_max`` articles at most) that the article fits as
+    well as its own story, and whose articles are alike to the story's on words and
+    numbers (:func:`chorus.stories.belongs`): a report that once started a
+    story of its own is folded into the story it belongs to, recorded as a merge.
+    Reads at most ``fold_sample`` + ``fold_candidates`` x ``fold_max`` articles, and
+    only when such a small story is among the candidates."""
+    from chorus.cluster import static_similarity
+
+    scored = sorted(
+        ((fit(f, o, weights, options), o) for o in others if o.n <= recheck.fold_max and o.n < story.n),
+        key=lambda x: (-x[0], x[1].id),
+    )
+    small = [o for score, o in scored if score >= options.threshold][: recheck.fold_candidates]
+    if not small:
+        return []
+    mine = [m.article_id for m in store.story_members(story.id)][-recheck.fold_sample :]
+    theirs = {o.id: store.story_article_ids(o.id) for o in small}
+    ids = [*mine, *(i for o in small for i in theirs[o.id])]
+    sim = static_similarity([store.get(i) for i in ids])
+    folded, at = [], len(mine)
+    for o in small:
+        rows = [*range(len(mine)), *range(at, at + len(theirs[o.id]))]
+        if belongs(sim[np.ix_(rows, rows)], len(mine), recheck):
+            folded.append(o)
+        at += len(theirs[o.id])
+    return folded
+
+
+def free_story_id(store: Store, article_ids: Iterable[str]) -> str:
+    """The id of a story split off: named after its earliest article id, unless a
+    story (live or merged away) already has that name."""
+    from chorus.store.base import ArticleNotFound
+
+    ordered = sorted(article_ids)
+    for candidate in [*(new_story_id(a) for a in ordered), new_story_id("split:" + ",".join(ordered))]:
+        try:
+            store.get_story(candidate)
+        except ArticleNotFound:
+            return candidate
+    raise ValueError("no free story id")  # unreachable: the last candidate names this very set
 
 
 def stored_stories(store: Store) -> list[Story]:

@@ -366,7 +366,8 @@ def evaluate(data: Path, options: dict[str, str]) -> EvalResult:
         "parts: dev = " + ("odd ECB+ topics" if layout == "ecbplus" else "even-indexed DUC clusters (name order)")
         + f" ({len(golds['dev'])} docs), test = the other half ({len(golds['test'])} docs), "
         "plain metric names = all documents clustered together",
-        "chorus = incremental story assignment (chorus.stories), as ingest and brief use it; "
+        "chorus = incremental story assignment (chorus.stories), as ingest and brief use it, "
+        "with its re-check of a story as it grows (split in two when its articles form two unlike groups); "
         "its weights and threshold, and those of the batch clusterer, were tuned on the dev halves of ECB+ and DUC 2003 together; "
         "baseline thresholds / min_cluster_size are tuned here on the dev part and applied unchanged",
     ]
