@@ -527,40 +527,41 @@ class PostgresStore(SQLiteStore):
 
     # -- full-text search ------------------------------------------------------
     def search_articles(self, text: str, *, limit: int, offset: int = 0) -> tuple[list[ArticleHit], int]:
-        query = _tsquery(text)
-        if query is None:
-            return [], 0
-        sql, params = query
-        with self._errors("searching articles"):
-            conn = self._connection()
-            (total,) = conn.execute(f"SELECT count(*) FROM articles WHERE tsv @@ ({sql})", params).fetchone()
-            rows = conn.execute(
-                f"WITH q AS (SELECT ({sql}) AS q), hits AS (SELECT a.seq, ts_rank(a.tsv, q.q) AS rank FROM articles a, q"
-                "  WHERE a.tsv @@ q.q ORDER BY rank DESC, a.seq LIMIT ? OFFSET ?)"
-                " SELECT a.id, a.outlet, a.title, a.published, sa.story_id,"
-                f" ts_headline('{_TS_CONFIG}', a.text, q.q, ?) FROM hits h JOIN articles a ON a.seq = h.seq"
-                " LEFT JOIN story_articles sa ON sa.article_id = a.id, q ORDER BY h.rank DESC, a.seq",
-                (*params, limit, offset, _headline_options(24)),
-            ).fetchall()
-        return [ArticleHit(*r) for r in rows], int(total)
+        # the page of hits first (rank, then ingest order), then the headlines of those only
+        rows, total = self._search(
+            text, "searching articles", "articles",
+            "WITH q AS (SELECT ({q}) AS q), hits AS (SELECT a.seq, ts_rank(a.tsv, q.q) AS rank FROM articles a, q"
+            "  WHERE a.tsv @@ q.q ORDER BY rank DESC, a.seq LIMIT ? OFFSET ?)"
+            " SELECT a.id, a.outlet, a.title, a.published, sa.story_id,"
+            f" ts_headline('{_TS_CONFIG}', a.text, q.q, ?) FROM hits h JOIN articles a ON a.seq = h.seq"
+            " LEFT JOIN story_articles sa ON sa.article_id = a.id, q ORDER BY h.rank DESC, a.seq",
+            (limit, offset, _headline_options(24)),
+        )  # fmt: skip
+        return [ArticleHit(*r) for r in rows], total
 
     def search_claims(self, text: str, *, limit: int, offset: int = 0) -> tuple[list[ClaimHit], int]:
+        rows, total = self._search(
+            text, "searching claims", "claims_fts",
+            "WITH q AS (SELECT ({q}) AS q) SELECT f.story_id, coalesce(s.title, ''), f.claim_id,"
+            f" ts_headline('{_TS_CONFIG}', f.text, q.q, ?) FROM claims_fts f CROSS JOIN q"
+            " LEFT JOIN stories s ON s.id = f.story_id WHERE f.tsv @@ q.q"
+            " ORDER BY ts_rank(f.tsv, q.q) DESC, f.story_id, f.claim_id LIMIT ? OFFSET ?",
+            (_headline_options(32), limit, offset),
+        )  # fmt: skip
+        return [ClaimHit(*r) for r in rows], total
+
+    def _search(self, text: str, action: str, table: str, rows_sql: str, extra: tuple) -> tuple[list[tuple], int]:
+        """Rows of ``rows_sql`` (its ``{q}``: the user's search as a tsquery, its
+        parameters first, then ``extra``) and how many rows of ``table`` match in all."""
         query = _tsquery(text)
         if query is None:
             return [], 0
         sql, params = query
-        with self._errors("searching claims"):
+        with self._errors(action):
             conn = self._connection()
-            (total,) = conn.execute(f"SELECT count(*) FROM claims_fts WHERE tsv @@ ({sql})", params).fetchone()
-            rows = conn.execute(
-                f"WITH q AS (SELECT ({sql}) AS q)"
-                " SELECT f.story_id, coalesce(s.title, ''), f.claim_id,"
-                f" ts_headline('{_TS_CONFIG}', f.text, q.q, ?) FROM claims_fts f CROSS JOIN q"
-                " LEFT JOIN stories s ON s.id = f.story_id WHERE f.tsv @@ q.q"
-                " ORDER BY ts_rank(f.tsv, q.q) DESC, f.story_id, f.claim_id LIMIT ? OFFSET ?",
-                (*params, _headline_options(32), limit, offset),
-            ).fetchall()
-        return [ClaimHit(*r) for r in rows], int(total)
+            (total,) = conn.execute(f"SELECT count(*) FROM {table} WHERE tsv @@ ({sql})", params).fetchone()
+            rows = conn.execute(rows_sql.format(q=sql), (*params, *extra)).fetchall()
+        return rows, int(total)
 
 
 def _first_line(text: str) -> str:
