@@ -9,7 +9,7 @@ import pytest
 from chorus import pipeline
 from chorus.config import Settings
 from chorus.store import open_store
-from chorus.stories import Features, StoryOptions, StoryState, decide, fit, idf
+from chorus.stories import Features, StoryOptions, StoryState, decide, fit, idf, new_story_id
 from tests.conftest import EVAL, SEEDS, need
 
 pytestmark = pytest.mark.slow
@@ -121,6 +121,32 @@ def test_a_story_found_to_be_two_is_split_in_the_store_and_recorded(store_url):
         assert set(kept) == {"a1", "a2"} and moved != "sa1" and store.story_of("b2") == moved
         kinds = [(r.story_id, r.kind) for r in store.revisions()]
         assert ("sa1", "split") in kinds and (moved, "split_from") in kinds
+
+
+def test_a_split_whose_natural_id_is_taken_gets_a_free_one(store_url):
+    """The part split off is named after its earliest article, unless a story (here
+    one an earlier split or re-check made) already has that name: it must not fail."""
+    from chorus.stories import Features as F
+
+    def art(aid, *xs):
+        return F(aid, unit(*xs), frozenset({"vessby"}), None, f"title {aid}", True)
+
+    with open_store(store_url) as store:
+        taken = StoryState(new_story_id("b1"), "", np.zeros(3, dtype=np.float32), 0)
+        z = art("z9", 0, 0, 1)
+        store_add_stub(store, "z9")
+        taken.add(z)
+        store.save_assignment(z, taken, created=True, score=1.0)
+        members = [art("a1", 1, 0.1, 0), art("a2", 1, 0, 0.1), art("b1", 0, 1, 0.1), art("b2", 0.1, 1, 0)]
+        story = StoryState("sa1", "", np.zeros(3, dtype=np.float32), 0)
+        for k, m in enumerate(members):
+            store_add_stub(store, m.article_id)
+            story.add(m)
+            store.save_assignment(m, story, created=k == 0, score=1.0)
+        assert pipeline.split_if_two(store, story, StoryOptions()) is not None
+        moved = store.story_of("b1")
+        assert moved not in ("sa1", taken.id) and store.story_of("b2") == moved
+        assert store.story_article_ids(taken.id) == ["z9"]
 
 
 def test_a_merged_storys_names_lead_to_the_story_it_joined_counted_once_and_in_its_time_window(store_url):
