@@ -593,7 +593,7 @@ def regroup_if_two(store: Store, story_id: str, recheck: RecheckOptions = Rechec
     split = propose_regroup(ids, static_similarity([store.get(i) for i in ids]), first, recheck)
     if split is None:
         return None
-    apply_split(store, story.id, members, split, free_story_id(store, split.move))
+    apply_split(store, story_id, members, split, free_story_id(store, split.move))
     return split
 
 
