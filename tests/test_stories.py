@@ -101,21 +101,24 @@ def test_a_story_that_is_really_two_is_split_and_one_that_is_not_stays():
     assert propose_split(one, "c1") is None
 
 
+def _drifted(store, story_id="sa1"):
+    """Four stored articles that drifted into one story: two about a quake, two about a fire."""
+    members = [_art("a1", 1, 0.1, 0), _art("a2", 1, 0, 0.1), _art("b1", 0, 1, 0.1), _art("b2", 0.1, 1, 0)]
+    story = StoryState(story_id, "", np.zeros(3, dtype=np.float32), 0)
+    for k, m in enumerate(members):
+        store_add_stub(store, m.article_id)
+        story.add(m)
+        store.save_assignment(m, story, created=k == 0, score=1.0)
+    return story
+
+
+def _art(aid, *xs):
+    return Features(aid, unit(*xs), frozenset({"vessby"}), None, f"title {aid}", True)
+
+
 def test_a_story_found_to_be_two_is_split_in_the_store_and_recorded(store_url):
-    from chorus.stories import Features as F
-
-    def art(aid, *xs, day=None):
-        return F(aid, unit(*xs), frozenset({"vessby"}), day, f"title {aid}", True)
-
     with open_store(store_url) as store:
-        # four articles that drifted into one story: two about a quake, two about a fire
-        members = [art("a1", 1, 0.1, 0), art("a2", 1, 0, 0.1), art("b1", 0, 1, 0.1), art("b2", 0.1, 1, 0)]
-        story = StoryState("sa1", "", np.zeros(3, dtype=np.float32), 0)
-        for k, m in enumerate(members):
-            store_add_stub(store, m.article_id)
-            story.add(m)
-            store.save_assignment(m, story, created=k == 0, score=1.0)
-        split = pipeline.split_if_two(store, story, StoryOptions())
+        split = pipeline.split_if_two(store, _drifted(store), StoryOptions())
         assert split is not None
         kept, moved = store.story_article_ids("sa1"), store.story_of("b1")
         assert set(kept) == {"a1", "a2"} and moved != "sa1" and store.story_of("b2") == moved
@@ -126,24 +129,13 @@ def test_a_story_found_to_be_two_is_split_in_the_store_and_recorded(store_url):
 def test_a_split_whose_natural_id_is_taken_gets_a_free_one(store_url):
     """The part split off is named after its earliest article, unless a story (here
     one an earlier split or re-check made) already has that name: it must not fail."""
-    from chorus.stories import Features as F
-
-    def art(aid, *xs):
-        return F(aid, unit(*xs), frozenset({"vessby"}), None, f"title {aid}", True)
-
     with open_store(store_url) as store:
         taken = StoryState(new_story_id("b1"), "", np.zeros(3, dtype=np.float32), 0)
-        z = art("z9", 0, 0, 1)
+        z = _art("z9", 0, 0, 1)
         store_add_stub(store, "z9")
         taken.add(z)
         store.save_assignment(z, taken, created=True, score=1.0)
-        members = [art("a1", 1, 0.1, 0), art("a2", 1, 0, 0.1), art("b1", 0, 1, 0.1), art("b2", 0.1, 1, 0)]
-        story = StoryState("sa1", "", np.zeros(3, dtype=np.float32), 0)
-        for k, m in enumerate(members):
-            store_add_stub(store, m.article_id)
-            story.add(m)
-            store.save_assignment(m, story, created=k == 0, score=1.0)
-        assert pipeline.split_if_two(store, story, StoryOptions()) is not None
+        assert pipeline.split_if_two(store, _drifted(store), StoryOptions()) is not None
         moved = store.story_of("b1")
         assert moved not in ("sa1", taken.id) and store.story_of("b2") == moved
         assert store.story_article_ids(taken.id) == ["z9"]
