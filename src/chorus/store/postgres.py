@@ -396,15 +396,11 @@ class PostgresStore(SQLiteStore):
     )
 
     def __init__(self, url: str) -> None:  # noqa: D107 - SQLiteStore's __init__ is for files
-        from collections import OrderedDict
-
         if psycopg is None:
             raise StoreError("PostgreSQL stores need the psycopg package: pip install 'psycopg[binary]'")
         self.url = url
         self.path = display_url(url)
-        self._members = OrderedDict()
-        self._members_n = 0
-        self._assign_depth = 0
+        self._init_state()
         self._conn = None
         try:
             raw = psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S)
@@ -505,22 +501,13 @@ class PostgresStore(SQLiteStore):
             yield conn
 
     @contextmanager
-    def assigning(self) -> Iterator[None]:
-        if self._assign_depth:
-            self._assign_depth += 1
-            try:
-                yield
-            finally:
-                self._assign_depth -= 1
-            return
+    def _assignment_lock(self) -> Iterator[None]:
         conn = self._connection()
         with self._errors("waiting for another chorus assigning stories"):
             conn.execute("SELECT pg_advisory_lock(%s)" % _ASSIGN_LOCK)
-        self._assign_depth = 1
         try:
             yield
         finally:
-            self._assign_depth = 0
             if self._conn is not None and not self._conn.raw.closed:
                 with self._errors("releasing the story-assignment lock"):
                     conn.execute("SELECT pg_advisory_unlock(%s)" % _ASSIGN_LOCK)

@@ -380,10 +380,7 @@ class SQLiteStore(Store):
 
     def __init__(self, path: str) -> None:
         self.path = path
-        # story id -> ((n_articles, updated_at) when read, its members): see story_members
-        self._members: OrderedDict[str, tuple[tuple[int, str], list[Features]]] = OrderedDict()
-        self._members_n = 0
-        self._assign_depth = 0
+        self._init_state()
         self._conn: sqlite3.Connection | None = _connect(path)
         try:
             with _open_errors(path):
@@ -391,6 +388,13 @@ class SQLiteStore(Store):
         except BaseException:
             self.close()
             raise
+
+    def _init_state(self) -> None:
+        """What an open store keeps besides its connection (every backend)."""
+        # story id -> ((n_articles, updated_at) when read, its members): see story_members
+        self._members: OrderedDict[str, tuple[tuple[int, str], list[Features]]] = OrderedDict()
+        self._members_n = 0
+        self._assign_depth = 0  # how deep `assigning` is entered
 
     # -- writing -----------------------------------------------------------
     def add(self, doc: AnnotatedArticle) -> bool:
@@ -463,7 +467,7 @@ class SQLiteStore(Store):
         with self._errors("listing articles"):
             rows = self._connection().execute(
                 f"SELECT {_ROW_COLUMNS} FROM articles ORDER BY ingested_at DESC, id LIMIT ? OFFSET ?",
-                (self._NO_LIMIT if limit is None else limit, offset),  # LIMIT -1: no limit
+                (self._NO_LIMIT if limit is None else limit, offset),
             )
             return [ArticleRow(*row) for row in rows]
 
@@ -643,15 +647,28 @@ class SQLiteStore(Store):
 
     @contextmanager
     def assigning(self) -> Iterator[None]:
-        # an exclusive flock on a file beside the database (``chorus.db-assign.lock``):
-        # SQLite's own locks cannot be held across many transactions without blocking
-        # every writer; a memory store is private to its object and needs none
-        if self.path == ":memory:" or fcntl is None or self._assign_depth:
+        if self._assign_depth:  # held already by this store (re-entered): nothing more to take
             self._assign_depth += 1
             try:
                 yield
             finally:
                 self._assign_depth -= 1
+            return
+        with self._assignment_lock():
+            self._assign_depth = 1
+            try:
+                yield
+            finally:
+                self._assign_depth = 0
+
+    @contextmanager
+    def _assignment_lock(self) -> Iterator[None]:
+        """The lock :meth:`assigning` holds between processes: an exclusive flock on a
+        file beside the database (``chorus.db-assign.lock``), since SQLite's own locks
+        cannot be held across many transactions without blocking every writer; a memory
+        store is private to its object and needs none."""
+        if self.path == ":memory:" or fcntl is None:
+            yield
             return
         try:
             fh = open(self.path + "-assign.lock", "a+b")  # noqa: SIM115 - held across the yield
@@ -659,11 +676,9 @@ class SQLiteStore(Store):
             raise StoreError(f"{self.path}: cannot take the story-assignment lock: {exc.strerror or exc}") from None
         with fh:
             fcntl.flock(fh, fcntl.LOCK_EX)
-            self._assign_depth = 1
             try:
                 yield
             finally:
-                self._assign_depth = 0
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
     def story_members(self, story_id: str) -> list[Features]:
