@@ -20,3 +20,7 @@ class ModelError(ChorusError):
 class ArticleRefused(StoreError):
     """The store refused one article for what it holds (text it cannot encode, a value
     over one of its limits); the batch goes on without it."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason  # the store's own words, without the store and the action

@@ -295,7 +295,7 @@ def store_article(doc: AnnotatedArticle, store: Store, already: list[Rejected], 
         if store.add(doc):
             return True
     except ArticleRefused as exc:
-        rejected.append(Rejected(doc.article.source, f"the store refused it: {str(exc).split(' failed: ', 1)[-1]}"))
+        rejected.append(Rejected(doc.article.source, f"the store refused it: {exc.reason}"))
         return False
     already.append(Rejected(doc.article.source, f"already stored as {doc.id}"))
     return False

@@ -398,7 +398,7 @@ class SQLiteStore(Store):
 
     # -- writing -----------------------------------------------------------
     def add(self, doc: AnnotatedArticle) -> bool:
-        with self._errors(f"storing article {doc.id}", refused=ArticleRefused), self._transaction() as conn:
+        with self._errors(f"storing article {doc.id}", refusable=True), self._transaction() as conn:
             # No conflict target: a clash on id or on content_hash both mean "already stored".
             inserted = conn.execute(
                 f"INSERT INTO articles ({', '.join(_ARTICLE_FIELDS)}, n_sentences, ingested_at)"
@@ -1136,18 +1136,21 @@ class SQLiteStore(Store):
         conn.execute("COMMIT")
 
     @contextmanager
-    def _errors(self, action: str, refused: type[StoreError] = StoreError) -> Iterator[None]:
-        """Turn database and text-encoding errors into one-line StoreErrors; an error
-        about the data itself (see :meth:`_is_data_error`) as ``refused``."""
+    def _errors(self, action: str, *, refusable: bool = False) -> Iterator[None]:
+        """Turn database and text-encoding errors into one-line StoreErrors; with
+        ``refusable``, an error about the values written (text that cannot be encoded,
+        :meth:`_is_data_error`) is an :class:`ArticleRefused` naming the reason."""
         try:
             yield
         except self._DB_ERRORS as exc:
-            kind = refused if self._is_data_error(exc) else StoreError
-            raise kind(f"{self.path}: {action} failed: {self._reason(exc)}") from exc
+            raise self._failure(action, self._reason(exc), refusable and self._is_data_error(exc)) from exc
         except UnicodeEncodeError as exc:
-            raise refused(
-                f"{self.path}: {action} failed: text is not valid Unicode ({exc.reason} at position {exc.start})"
-            ) from exc
+            reason = f"text is not valid Unicode ({exc.reason} at position {exc.start})"
+            raise self._failure(action, reason, refusable) from exc
+
+    def _failure(self, action: str, reason: str, refused: bool) -> StoreError:
+        message = f"{self.path}: {action} failed: {reason}"
+        return ArticleRefused(message, reason) if refused else StoreError(message)
 
     @staticmethod
     def _is_data_error(exc: Exception) -> bool:
