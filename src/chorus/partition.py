@@ -34,11 +34,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
 from chorus.models import AnnotatedArticle, Article, OffsetMap
 from chorus.store import Store, open_store
-from chorus.stories import Features, StoryOptions, StoryState, candidate_keys, decide, idf, recheck_due
+from chorus.stories import Features, RecheckOptions, StoryOptions
 
 
 @dataclass(frozen=True)
@@ -118,26 +116,15 @@ def write_window(window: Window, placed: Sequence[Placement], store: Store, opti
     stitched = 0
     for story_id, members in stories.items():
         first = members[0][0]
-        found = store.candidate_stories(candidate_keys(first.keys), first.day, options.window_days, options.candidates)
-        candidates = [c for c in found if c.id not in made_here]
-        df, total = store.key_df(first.keys)
-        decision = decide(first, candidates, idf(first.keys, df, total), options)
+        # a window's own stories are left out: the window run has decided on those
+        decision, candidates, _ = pipeline.decide_in_store(store, first, options, skip=made_here)
         if decision.story is None:
-            story, merged = StoryState(story_id, "", np.zeros_like(first.vector), 0), []
             made_here.add(story_id)
         else:
-            story = next(c for c in candidates if c.id == decision.story)
-            merged = [c for c in candidates if c.id in decision.merge]
-            for other in merged:
-                story.absorb(other)
             stitched += 1
-        before = story.n
-        for i, (f, score) in enumerate(members):
-            story.add(f)
-            created = decision.story is None and i == 0
-            store.save_assignment(f, story, created=created, score=decision.score if i == 0 else score, merged=merged if i == 0 else ())
-        if decision.story is not None and story.n >= pipeline.SPLIT_CHECK_MIN:
-            pipeline.split_if_two(store, story, options)
-        if recheck_due(before, story.n):  # the serial assignment's re-check, on the articles' text
-            pipeline.regroup_if_two(store, story.id)
+        story = pipeline.chosen_story(decision, candidates, story_id, first)
+        merged = [c for c in candidates if c.id in decision.merge]
+        scored = [(f, decision.score if i == 0 else score) for i, (f, score) in enumerate(members)]
+        # the serial assignment's split check and re-check, here on the articles' text
+        pipeline.place(store, story, decision, merged, scored, options, RecheckOptions())
     return stitched

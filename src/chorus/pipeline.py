@@ -509,30 +509,62 @@ def assign_features(
         for f in features:
             if store.story_of(f.article_id) is not None:  # another chorus on the store placed it meanwhile
                 continue
-            candidates = store.candidate_stories(candidate_keys(f.keys), f.day, options.window_days, options.candidates)
-            df, total = store.key_df(f.keys)
-            decision = decide(f, candidates, idf(f.keys, df, total), options)
-            if decision.story is None:
-                story = StoryState(new_story_id(f.article_id), "", np.zeros_like(f.vector), 0)
-            else:
-                story = next(c for c in candidates if c.id == decision.story)
+            decision, candidates, weights = decide_in_store(store, f, options)
+            story = chosen_story(decision, candidates, new_story_id(f.article_id), f)
             merged = [c for c in candidates if c.id in decision.merge]
             if recheck is not None and recheck.fold_max and decision.story is not None:
                 others = [c for c in candidates if c.id != story.id and c.id not in decision.merge]
-                folded = small_stories_to_fold(store, f, story, others, idf(f.keys, df, total), options, recheck)
+                folded = small_stories_to_fold(store, f, story, others, weights, options, recheck)
                 merged += folded
                 decision = replace(decision, merge=decision.merge + tuple(o.id for o in folded))
-            before = story.n
-            for other in merged:
-                story.absorb(other)
-            story.add(f)
-            store.save_assignment(f, story, created=decision.story is None, score=decision.score, merged=merged)
+            place(store, story, decision, merged, [(f, decision.score)], options, recheck)
             decisions.append(decision)
-            if decision.story is not None and story.n >= SPLIT_CHECK_MIN:
-                split_if_two(store, story, options)
-            if recheck is not None and recheck_due(before, story.n, recheck):
-                regroup_if_two(store, story.id, recheck)
     return decisions
+
+
+def decide_in_store(
+    store: Store, f: Features, options: StoryOptions, skip: Collection[str] = ()
+) -> tuple[Decision, list[StoryState], dict[str, float]]:
+    """Where ``f`` goes among the stories the store offers by shared names in the time
+    window (less those in ``skip``): the decision, the candidates it chose among, and
+    the names' weights it used."""
+    found = store.candidate_stories(candidate_keys(f.keys), f.day, options.window_days, options.candidates)
+    candidates = [c for c in found if c.id not in skip]
+    df, total = store.key_df(f.keys)
+    weights = idf(f.keys, df, total)
+    return decide(f, candidates, weights, options), candidates, weights
+
+
+def chosen_story(decision: Decision, candidates: Sequence[StoryState], new_id: str, f: Features) -> StoryState:
+    """The candidate ``decision`` chose, or a new empty story ``new_id``."""
+    if decision.story is None:
+        return StoryState(new_id, "", np.zeros_like(f.vector), 0)
+    return next(c for c in candidates if c.id == decision.story)
+
+
+def place(
+    store: Store,
+    story: StoryState,
+    decision: Decision,
+    merged: Sequence[StoryState],
+    members: Sequence[tuple[Features, float]],
+    options: StoryOptions,
+    recheck: RecheckOptions | None,
+) -> None:
+    """Write ``members`` (features, fit score) into ``story`` — created with the first
+    when ``decision`` made a new story — with the stories ``merged`` into it, then look
+    at the grown story: a split check, and the re-check when it passed a re-check size."""
+    before = story.n
+    for other in merged:
+        story.absorb(other)
+    for i, (f, score) in enumerate(members):
+        story.add(f)
+        created = decision.story is None and i == 0
+        store.save_assignment(f, story, created=created, score=score, merged=merged if i == 0 else ())
+    if decision.story is not None and story.n >= SPLIT_CHECK_MIN:
+        split_if_two(store, story, options)
+    if recheck is not None and recheck_due(before, story.n, recheck):
+        regroup_if_two(store, story.id, recheck)
 
 
 def story_features(doc: AnnotatedArticle, embedding: np.ndarray) -> Features:
