@@ -353,28 +353,82 @@ def test_a_story_holding_two_quakes_is_split_on_recheck_and_a_second_recheck_cha
         assert store.revisions() == revisions
 
 
-def test_with_the_fold_on_a_report_that_started_its_own_story_is_folded_into_the_story_it_belongs_to(nlp):
+def _kessarin_with_a_stray(nlp):
+    """Five rewrites of one quake, a sixth that leads with the aftermath (so its lead
+    looks less like the story's), a seventh, and one report of another quake."""
     from chorus.clean import clean
     from chorus.models import RawDocument
     from chorus.nlp.annotate import annotate
-    from chorus.stories import RecheckOptions
 
     texts = _rewrites(QUAKE_KESSARIN, 7, "Kessarin") + _rewrites(QUAKE_LIRREMOUTH, 1, "Lirremouth")
-    # the stray rewrite leads with the aftermath, so its lead looks less like the story's
     texts[5] = ("Families shelter in tents after the quake", " ".join(QUAKE_KESSARIN[i] for i in (3, 5, 2, 1, 0)))
     raws = [RawDocument(source=f"q{i}.txt", text=f"{t}\n\n{b}", kind="text", published="2031-03-04") for i, (t, b) in enumerate(texts)]
-    docs = list(annotate([clean(r) for r in raws], nlp))
-    kessarin, stray, latest, other = docs[:5], docs[5], docs[6], docs[7]
-    with open_store(":memory:") as store:
+    return list(annotate([clean(r) for r in raws], nlp))
+
+
+def test_a_report_that_started_a_story_of_its_own_joins_its_story_on_the_second_look(nlp, store_url):
+    from chorus.stories import RecheckOptions
+
+    docs = _kessarin_with_a_stray(nlp)
+    kessarin, stray, other = docs[:5], docs[5], docs[7]
+    with open_store(store_url) as store:
         for d in docs:
             store.add(d)
         pipeline.assign_stories(kessarin, store, SETTINGS, StoryOptions(threshold=-1.0), recheck=None)
         # a rewrite and the other quake each start a story of their own
         pipeline.assign_stories([stray, other], store, SETTINGS, StoryOptions(threshold=2.0), recheck=None)
         (main,) = [sid for sid, ids in story_sets(store).items() if len(ids) == 5]
-        (decision,) = pipeline.assign_stories([latest], store, SETTINGS, recheck=RecheckOptions(fold_max=3))
-        assert decision.story == main and len(decision.merge) == 1
+        small = [store.story_of(stray.id), store.story_of(other.id)]
+        joined = pipeline.gather_strays(store, small, StoryOptions(), RecheckOptions())
+        assert joined == [(small[0], main)]
         stories = story_sets(store)
-        assert stories[main] == {d.id for d in [*kessarin, stray, latest]}  # the stray rewrite joined, the id stayed
+        assert stories[main] == {d.id for d in [*kessarin, stray]}  # the stray joined, the id stayed
         assert {other.id} in stories.values()  # the other quake did not
-        assert any(r.kind == "merged" for r in store.revisions(main))
+        (merge,) = [r for r in store.revisions(main) if r.kind == "merged"]
+        assert merge.detail["story"] == small[0] and merge.detail["why"] == "stray"
+        assert store.get_story(small[0]).id == main  # the old id leads to the story it joined
+        # the stray's names now find the story it joined
+        found = store.candidate_stories(sorted(next(m for m in store.story_members(main) if m.article_id == stray.id).keys), None, 60, 5)
+        assert main in [c.id for c in found]
+        # looking again changes nothing
+        revisions = store.revisions()
+        assert pipeline.gather_strays(store, small, StoryOptions(), RecheckOptions()) == []
+        assert store.revisions() == revisions
+
+
+def test_a_run_looks_again_at_the_small_stories_it_started(nlp):
+    from chorus.stories import RecheckOptions
+
+    docs = _kessarin_with_a_stray(nlp)
+    kessarin, stray, other = docs[:5], docs[5], docs[7]
+    # the stray and the other quake arrive in a later run and (forced here: a threshold
+    # no fit reaches) each start a story; the second look then takes the stray home
+    for recheck, stray_at_home in ((RecheckOptions(stray_max=0), False), (RecheckOptions(), True)):
+        with open_store(":memory:") as store:
+            for d in docs:
+                store.add(d)
+            pipeline.assign_stories(kessarin, store, SETTINGS, StoryOptions(threshold=-1.0), recheck=None)
+            (main,) = story_sets(store)
+            decisions = pipeline.assign_stories([stray, other], store, SETTINGS, StoryOptions(threshold=2.0), recheck=recheck)
+            assert [d.story for d in decisions] == [None, None]
+            stories = story_sets(store)
+            assert (stories[main] == {d.id for d in [*kessarin, stray]}) is stray_at_home
+            assert {other.id} in stories.values()
+
+
+def test_a_small_story_goes_where_all_its_articles_cluster_with_most_of_a_sample():
+    from chorus.stories import stray_home
+
+    owners = [None, None, "a", "a", "a", "b", "b"]
+    alike = np.full((7, 7), 0.5)
+    assert stray_home([[0, 1, 5, 6], [2, 3, 4]], alike, owners) == "b"
+    assert stray_home([[0, 1, 2, 5], [3, 4], [6]], alike, owners) == "b"  # a: 1 of 3, b: 1 of 2 (half)
+    assert stray_home([[0, 2, 3], [1, 4, 5, 6]], alike, owners) is None  # its own articles fall apart
+    assert stray_home([[0, 1], [2, 3, 4, 5, 6]], alike, owners) is None  # with nobody's sample
+    assert stray_home([[0, 1, 2, 3, 5, 6], [4]], alike, owners) == "b"  # all of b beats two thirds of a
+    assert stray_home([[0, 1, 2, 3, 4, 5, 6]], alike, owners) == "a"  # a tie goes to the better fit (listed first)
+    # clustered together, but far less alike to b's articles than those are to each other
+    faint = alike.copy()
+    faint[np.ix_([0, 1], [5, 6])] = faint[np.ix_([5, 6], [0, 1])] = 0.05
+    assert stray_home([[0, 1, 5, 6], [2, 3, 4]], faint, owners) is None
+    assert stray_home([[0, 1, 2, 3, 4, 5, 6]], faint, owners) == "a"

@@ -44,7 +44,6 @@ from chorus.stories import (
     StoryOptions,
     StoryState,
     article_vector,
-    belongs,
     candidate_keys,
     day_number,
     decide,
@@ -56,6 +55,7 @@ from chorus.stories import (
     propose_regroup,
     propose_split,
     recheck_due,
+    stray_home,
     year_keys,
 )
 
@@ -502,8 +502,10 @@ def assign_features(
     """The incremental assignment proper, one article at a time in the order given:
     candidates by shared names in the time window, the best fit (or a new story), live
     merges, a split check of the story it joined, and its re-check when it grows past
-    one of its re-check sizes."""
+    one of its re-check sizes; then, once the run is placed, a second look at the
+    small stories it started or grew (:func:`gather_strays`)."""
     decisions = []
+    small: dict[str, None] = {}  # small stories to look at again, in the order met
     # one process assigns at a time: each decision reads the stories it then rewrites
     with store.assigning():
         for f in features:
@@ -512,14 +514,65 @@ def assign_features(
             decision, candidates, weights = decide_in_store(store, f, options)
             story = chosen_story(decision, candidates, new_story_id(f.article_id), f)
             merged = [c for c in candidates if c.id in decision.merge]
-            if recheck is not None and recheck.fold_max and decision.story is not None:
-                others = [c for c in candidates if c.id != story.id and c.id not in decision.merge]
-                folded = small_stories_to_fold(store, f, story, others, weights, options, recheck)
-                merged += folded
-                decision = replace(decision, merge=decision.merge + tuple(o.id for o in folded))
             place(store, story, decision, merged, [(f, decision.score)], options, recheck)
             decisions.append(decision)
+            if recheck is not None and story.n <= recheck.stray_max:
+                small[story.id] = None
+        if small:
+            gather_strays(store, small, options, recheck)
     return decisions
+
+
+def gather_strays(
+    store: Store, story_ids: Iterable[str], options: StoryOptions, recheck: RecheckOptions
+) -> list[tuple[str, str]]:
+    """The second look: each small story (``recheck.stray_max`` articles at most,
+    still live) beside the ``stray_candidates`` bigger stories it fits best, each
+    represented by its ``stray_sample`` latest articles, clustered together by
+    the batch clusterer (:func:`chorus.cluster.similarity_matrix`: words weighted
+    over just these articles, names, numbers; complete linkage). When the small
+    story's articles cluster with most of one story's and are alike to them, they
+    join it, recorded as a merge (:func:`chorus.stories.stray_home`). Returns (small story, story it joined) pairs.
+    Reads at most ``stray_max`` + ``stray_candidates`` x ``stray_sample`` articles a
+    small story; bigger stories are never re-read whole."""
+    from chorus.cluster import cluster_matrix, similarity_matrix
+
+    joined = []
+    for story_id in story_ids:
+        row = store.get_story(story_id)
+        if row.id != story_id or row.n_articles > recheck.stray_max:  # merged away meanwhile, or grown
+            continue
+        members = store.story_members(story_id)
+        mine = StoryState(story_id, row.title, np.zeros_like(members[0].vector), 0)
+        for m in members:
+            mine.add(m)
+        summary = Features(story_id, mine.centroid, frozenset(mine.keys), mine.last_day)
+        found = store.candidate_stories(candidate_keys(summary.keys), summary.day, options.window_days, options.candidates)
+        df, total = store.key_df(summary.keys)
+        weights = idf(summary.keys, df, total)
+        scored = sorted(
+            ((fit(summary, c, weights, options), c) for c in found if c.id != story_id and c.n > mine.n),
+            key=lambda x: (-x[0], x[1].id),
+        )
+        near = [c for score, c in scored if score >= recheck.stray_fit][: recheck.stray_candidates]
+        homes = {c.id for score, c in scored[: len(near)] if score >= recheck.stray_home_fit}
+        if not homes:  # nothing it could join: no articles read
+            continue
+        ids: list[str] = [m.article_id for m in members]
+        owners: list[str | None] = [None] * len(ids)
+        for c in near:
+            sample = [m.article_id for m in reversed(store.story_members(c.id)[-recheck.stray_sample :])]  # the latest
+            ids += sample
+            owners += [c.id] * len(sample)
+        sim = similarity_matrix([store.get(i) for i in ids])
+        home = stray_home(cluster_matrix(sim), sim, owners, recheck, homes)
+        if home is None:
+            continue
+        into = next(c for c in near if c.id == home)
+        into.absorb(mine)
+        store.merge_stories(into, [mine], "stray")
+        joined.append((story_id, home))
+    return joined
 
 
 def decide_in_store(
@@ -627,43 +680,6 @@ def regroup_if_two(store: Store, story_id: str, recheck: RecheckOptions = Rechec
         return None
     apply_split(store, story_id, members, split, free_story_id(store, split.move))
     return split
-
-
-def small_stories_to_fold(
-    store: Store,
-    f: Features,
-    story: StoryState,
-    others: Sequence[StoryState],
-    weights: Mapping[str, float],
-    options: StoryOptions,
-    recheck: RecheckOptions,
-) -> list[StoryState]:
-    """Small stories (``recheck.fold_max`` articles at most) that the article fits as
-    well as its own story, and whose articles are alike to the story's on words and
-    numbers (:func:`chorus.stories.belongs`): a report that once started a
-    story of its own is folded into the story it belongs to, recorded as a merge.
-    Reads at most ``fold_sample`` + ``fold_candidates`` x ``fold_max`` articles, and
-    only when such a small story is among the candidates."""
-    from chorus.cluster import static_similarity
-
-    scored = sorted(
-        ((fit(f, o, weights, options), o) for o in others if o.n <= recheck.fold_max and o.n < story.n),
-        key=lambda x: (-x[0], x[1].id),
-    )
-    small = [o for score, o in scored if score >= options.threshold][: recheck.fold_candidates]
-    if not small:
-        return []
-    mine = [m.article_id for m in store.story_members(story.id)][-recheck.fold_sample :]
-    theirs = {o.id: store.story_article_ids(o.id) for o in small}
-    ids = [*mine, *(i for o in small for i in theirs[o.id])]
-    sim = static_similarity([store.get(i) for i in ids])
-    folded, at = [], len(mine)
-    for o in small:
-        rows = [*range(len(mine)), *range(at, at + len(theirs[o.id]))]
-        if belongs(sim[np.ix_(rows, rows)], len(mine), recheck):
-            folded.append(o)
-        at += len(theirs[o.id])
-    return folded
 
 
 def free_story_id(store: Store, article_ids: Iterable[str]) -> str:

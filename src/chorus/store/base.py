@@ -291,6 +291,11 @@ class Store(FetchStateStore):
         stories merged into it, and the revisions recording all of that."""
 
     @abstractmethod
+    def merge_stories(self, story: StoryState, merged: Sequence[StoryState], why: str) -> None:
+        """In one transaction: stories ``merged`` join ``story`` (its state given with
+        theirs absorbed), recorded on both with the reason ``why``."""
+
+    @abstractmethod
     def assigning(self) -> AbstractContextManager[None]:
         """Held while a process assigns stories: the next holder waits. Decisions read
         the stories they then rewrite (running sums, counts), so two chorus processes

@@ -620,18 +620,7 @@ class SQLiteStore(Store):
                 "INSERT INTO key_df (key, df) VALUES (?, 1) ON CONFLICT (key) DO UPDATE SET df = key_df.df + 1",
                 [(k,) for k in sorted(features.keys)],
             )
-            for other in merged:
-                conn.execute("UPDATE story_articles SET story_id = ? WHERE story_id = ?", (story.id, other.id))
-                conn.execute("UPDATE stories SET merged_into = ?, updated_at = ? WHERE id = ?", (story.id, now, other.id))
-                _merge_keysets(conn, story.id, other.id)
-                self._revision(conn, story.id, now, "merged", {"story": other.id, "articles": other.n, "title": other.title})
-                self._revision(conn, other.id, now, "merged_into", {"story": story.id})
-            conn.execute(
-                "UPDATE stories SET title = ?, title_headline = ?, n_articles = ?, vector_sum = ?, keys = ?, first_day = ?,"
-                " last_day = ?, updated_at = ? WHERE id = ?",
-                (story.title, int(story.headline), story.n, story.vector_sum.astype(np.float32).tobytes(), json.dumps(dict(story.keys)),
-                 story.first_day, story.last_day, now, story.id),
-            )  # fmt: skip
+            self._absorb_stories(conn, story, merged, now)
             # only the article's own names are new rows; the story's other rows just
             # move their last day (one indexed UPDATE, not an upsert per name)
             conn.executemany(
@@ -644,6 +633,31 @@ class SQLiteStore(Store):
                 self._revision(conn, story.id, now, "added", {"article": features.article_id, "score": round(score, 4)})
         if members is not None:
             self._cache_members(story.id, (story.n, now), members)
+
+    def merge_stories(self, story: StoryState, merged: Sequence[StoryState], why: str) -> None:
+        now = _utc_now()
+        with self._errors(f"merging into story {story.id}"), self._transaction() as conn:
+            self._absorb_stories(conn, story, merged, now, why)
+            _move_last_day(conn, story.id, story.last_day)
+
+    def _absorb_stories(
+        self, conn: sqlite3.Connection, story: StoryState, merged: Iterable[StoryState], now: str, why: str = ""
+    ) -> None:
+        """Stories ``merged`` become part of ``story`` (whose state already counts
+        them): their articles and names move, both sides record the merge."""
+        note = {"why": why} if why else {}
+        for other in merged:
+            conn.execute("UPDATE story_articles SET story_id = ? WHERE story_id = ?", (story.id, other.id))
+            conn.execute("UPDATE stories SET merged_into = ?, updated_at = ? WHERE id = ?", (story.id, now, other.id))
+            _merge_keysets(conn, story.id, other.id)
+            self._revision(conn, story.id, now, "merged", {"story": other.id, "articles": other.n, "title": other.title, **note})
+            self._revision(conn, other.id, now, "merged_into", {"story": story.id, **note})
+        conn.execute(
+            "UPDATE stories SET title = ?, title_headline = ?, n_articles = ?, vector_sum = ?, keys = ?, first_day = ?,"
+            " last_day = ?, updated_at = ? WHERE id = ?",
+            (story.title, int(story.headline), story.n, story.vector_sum.astype(np.float32).tobytes(), json.dumps(dict(story.keys)),
+             story.first_day, story.last_day, now, story.id),
+        )  # fmt: skip
 
     @contextmanager
     def assigning(self) -> Iterator[None]:
