@@ -278,6 +278,8 @@ def main() -> None:
                 meta["cpu_s"] = float("nan")
             for variant in variants:
                 copy = directory / f"timed-{db.name}"
+                for p in (Path(f"{copy}-wal"), Path(f"{copy}-shm")):  # left by a killed run, they would be replayed into the copy
+                    p.unlink(missing_ok=True)
                 shutil.copyfile(db, copy)  # the timed assignments change the store
                 try:
                     src = Path(baseline.name) / "src" if variant.startswith("baseline") else None
