@@ -532,9 +532,10 @@ def gather_strays(
     the batch clusterer (:func:`chorus.cluster.similarity_matrix`: words weighted
     over just these articles, names, numbers; complete linkage). When the small
     story's articles cluster with most of one story's and are alike to them, they
-    join it, recorded as a merge (:func:`chorus.stories.stray_home`). Returns (small story, story it joined) pairs.
-    Reads at most ``stray_max`` + ``stray_candidates`` x ``stray_sample`` articles a
-    small story; bigger stories are never re-read whole."""
+    join it, recorded as a merge (:func:`chorus.stories.stray_home`). Returns the
+    (small story, story it joined) pairs. Reads at most ``stray_max`` +
+    ``stray_candidates`` x ``stray_sample`` articles a small story, none when no
+    story fits it ``stray_home_fit``; bigger stories are never re-read whole."""
     from chorus.cluster import cluster_matrix, similarity_matrix
 
     joined = []
