@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import time
 
 try:
     import fcntl
@@ -1293,13 +1294,31 @@ def _connect(path: str) -> sqlite3.Connection:
             # PostgreSQL's name for char(), so the SQL shared with PostgresStore runs here too
             conn.create_function("chr", 1, chr, deterministic=True)
             # WAL: readers never block the writer, and a killed writer leaves the file intact.
-            conn.execute("PRAGMA journal_mode = WAL").fetchone()
+            _switch_to_wal(conn)
             # NORMAL is crash-safe in WAL mode; a power loss may drop only the last commits.
             conn.execute("PRAGMA synchronous = NORMAL")
     except BaseException:
         conn.close()
         raise
     return conn
+
+
+def _switch_to_wal(conn: sqlite3.Connection) -> None:
+    """``PRAGMA journal_mode = WAL``, waiting out another connection that is switching
+    the same new file at the same moment: SQLite answers that race "database is
+    locked" at once, without its busy handler (two stores opened together on a new
+    file failed about one time in three, tests/test_store.py)."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    pause = 0.005
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL").fetchone()
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc) or time.monotonic() + pause > deadline:
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.2)
 
 
 def _user_version(conn: sqlite3.Connection) -> int:
