@@ -255,6 +255,7 @@ LEDE = "Talks on the dam dispute resumed on Monday, officials said."
         ("WASHINGTON (AP) — " + LEDE, ("AP",)),
         ("PARIS, Jan 3, 2025 (AFP) - " + LEDE, ("AFP",)),
         ("BEIJING, Nov. 4 (Xinhua) -- " + LEDE, ("Xinhua",)),
+        ("RIO DE JANEIRO, Brazil (AP) _ " + LEDE, ("AP",)),  # the dash of old wire copy
         (LEDE + " Two diplomats told Reuters the meeting ended early.", ("Reuters",)),
         (LEDE + " The talks are pressing ahead, Reuters reported.", ("Reuters",)),
         (LEDE + " The delegation left early, according to the AP.", ("AP",)),
@@ -308,6 +309,7 @@ def test_every_agency_in_the_table_is_recognised_by_its_full_name(agency):
         "The Reuters Institute said trust in news had fallen, according to the Reuters Institute survey.",
         "The chief minister of Andhra Pradesh (AP) said on Monday that the dam was safe.",
         "Andhra Pradesh (AP) - the state government said on Monday that the dam was safe.",
+        "The file was saved as report_(AP)_draft on Monday, the clerk said.",
         "The minister told the AP Assembly on Monday that the dam was safe.",
         "Rescue workers search a flooded street on Monday. (AP Photo/Jonas Brell)",
         "Residents queue for water on Sunday. Photo by KARIN VOSS/AFP via Getty Images",

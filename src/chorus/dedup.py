@@ -450,7 +450,7 @@ def _build(agency: Agency) -> tuple[_Pattern, ...]:
     date = r"(?:,[^\S\n]*[A-Z][\w.]*(?:[^\S\n]+\d{1,2})?(?:,?[^\S\n]+\d{4})?)?[^\S\n]*"
     place_any = rf"(?:[A-Z][\w.'’-]*(?:[ -][\w.'’-]+){{0,4}}{date})?"
     place_caps = rf"(?:[A-Z][A-Z.'’-]+(?:[ -][A-Z.'’-]+){{0,4}}{date})?"
-    dash = r"[^\S\n]*(?:-{1,2}|–|—|:)"
+    dash = r"[^\S\n]*(?:-{1,2}|–|—|:|_(?=[^\S\n]))"  # "_": the dash of old wire copy, "LONDON (AP) _ The ..."
     full = _alias(agency, parenthesised=True, short=False)
     abbr = "(?:" + "|".join(map(re.escape, agency.short)) + ")" if agency.short else None
     parens = r"(?:\s*\(\s*[A-Z]{2,5}\s*\))?"  # "the Associated Press (AP) reported"
