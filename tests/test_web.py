@@ -8,6 +8,8 @@ which sentence every citation must show.
 
 from __future__ import annotations
 
+import dataclasses
+
 import asyncio
 import csv
 import hashlib
@@ -122,6 +124,7 @@ class World:
     story: str
     docs: tuple[AnnotatedArticle, ...]
     briefing: dict
+    uploads: str = ""  # where the app keeps uploads (a PostgreSQL URL is no folder to put them beside)
 
 
 def build(db: str) -> World:
@@ -193,12 +196,12 @@ def build(db: str) -> World:
 
 
 @pytest.fixture()
-def world(store_url) -> World:
-    return build(store_url)
+def world(store_url, tmp_path) -> World:
+    return dataclasses.replace(build(store_url), uploads=str(tmp_path / "uploads"))
 
 
 def app_for(world: World, token: str = "", **options):
-    return create_app(Settings(db=world.db), WebOptions(token=token, upload_dir=world.db + "-uploads", **options))
+    return create_app(Settings(db=world.db), WebOptions(token=token, upload_dir=world.uploads or world.db + "-uploads", **options))
 
 
 def call(app, method: str, url: str, **kw) -> httpx.Response:
