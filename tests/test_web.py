@@ -8,10 +8,9 @@ which sentence every citation must show.
 
 from __future__ import annotations
 
-import dataclasses
-
 import asyncio
 import csv
+import dataclasses
 import hashlib
 import io
 import json
