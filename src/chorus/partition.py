@@ -117,7 +117,7 @@ def write_window(window: Window, placed: Sequence[Placement], store: Store, opti
     for story_id, members in stories.items():
         first = members[0][0]
         # a window's own stories are left out: the window run has decided on those
-        decision, candidates, _ = pipeline.decide_in_store(store, first, options, skip=made_here)
+        decision, candidates = pipeline.decide_in_store(store, first, options, skip=made_here)
         if decision.story is None:
             made_here.add(story_id)
         else:

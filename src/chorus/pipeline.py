@@ -511,7 +511,7 @@ def assign_features(
         for f in features:
             if store.story_of(f.article_id) is not None:  # another chorus on the store placed it meanwhile
                 continue
-            decision, candidates, weights = decide_in_store(store, f, options)
+            decision, candidates = decide_in_store(store, f, options)
             story = chosen_story(decision, candidates, new_story_id(f.article_id), f)
             merged = [c for c in candidates if c.id in decision.merge]
             place(store, story, decision, merged, [(f, decision.score)], options, recheck)
@@ -548,17 +548,16 @@ def gather_strays(
         for m in members:
             mine.add(m)
         summary = Features(story_id, mine.centroid, frozenset(mine.keys), mine.last_day)
-        found = store.candidate_stories(candidate_keys(summary.keys), summary.day, options.window_days, options.candidates)
-        df, total = store.key_df(summary.keys)
-        weights = idf(summary.keys, df, total)
+        found, weights = candidates_in_store(store, summary, options, skip={story_id})
         scored = sorted(
-            ((fit(summary, c, weights, options), c) for c in found if c.id != story_id and c.n > mine.n),
+            ((fit(summary, c, weights, options), c) for c in found if c.n > mine.n),
             key=lambda x: (-x[0], x[1].id),
         )
-        near = [c for score, c in scored if score >= recheck.stray_fit][: recheck.stray_candidates]
-        homes = {c.id for score, c in scored[: len(near)] if score >= recheck.stray_home_fit}
+        near_scored = [(score, c) for score, c in scored if score >= recheck.stray_fit][: recheck.stray_candidates]
+        homes = {c.id for score, c in near_scored if score >= recheck.stray_home_fit}
         if not homes:  # nothing it could join: no articles read
             continue
+        near = [c for _, c in near_scored]
         ids: list[str] = [m.article_id for m in members]
         owners: list[str | None] = [None] * len(ids)
         for c in near:
@@ -576,17 +575,23 @@ def gather_strays(
     return joined
 
 
+def candidates_in_store(
+    store: Store, f: Features, options: StoryOptions, skip: Collection[str] = ()
+) -> tuple[list[StoryState], dict[str, float]]:
+    """The stories the store offers ``f`` by shared names in the time window (less
+    those in ``skip``), and the weights of ``f``'s names over the stored articles."""
+    found = store.candidate_stories(candidate_keys(f.keys), f.day, options.window_days, options.candidates)
+    df, total = store.key_df(f.keys)
+    return [c for c in found if c.id not in skip], idf(f.keys, df, total)
+
+
 def decide_in_store(
     store: Store, f: Features, options: StoryOptions, skip: Collection[str] = ()
-) -> tuple[Decision, list[StoryState], dict[str, float]]:
-    """Where ``f`` goes among the stories the store offers by shared names in the time
-    window (less those in ``skip``): the decision, the candidates it chose among, and
-    the names' weights it used."""
-    found = store.candidate_stories(candidate_keys(f.keys), f.day, options.window_days, options.candidates)
-    candidates = [c for c in found if c.id not in skip]
-    df, total = store.key_df(f.keys)
-    weights = idf(f.keys, df, total)
-    return decide(f, candidates, weights, options), candidates, weights
+) -> tuple[Decision, list[StoryState]]:
+    """Where ``f`` goes among the stories :func:`candidates_in_store` offers: the
+    decision, and the candidates it chose among."""
+    candidates, weights = candidates_in_store(store, f, options, skip)
+    return decide(f, candidates, weights, options), candidates
 
 
 def chosen_story(decision: Decision, candidates: Sequence[StoryState], new_id: str, f: Features) -> StoryState:
