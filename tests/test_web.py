@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import csv
-import dataclasses
 import hashlib
 import io
 import json
@@ -123,10 +122,10 @@ class World:
     story: str
     docs: tuple[AnnotatedArticle, ...]
     briefing: dict
-    uploads: str = ""  # where the app keeps uploads (a PostgreSQL URL is no folder to put them beside)
+    uploads: str  # where the app keeps uploads (a PostgreSQL URL is no folder to put them beside)
 
 
-def build(db: str) -> World:
+def build(db: str, uploads: str) -> World:
     ledger = make_doc("Harbor Ledger", LEDGER, "2031-03-04", url="https://ledger.example/varnow",
                       names=[("Dunmere", "GPE"), ("Ilse Brannock", "PERSON")],
                       quotes=[("We will not reopen it until every pillar is checked,", "Ilse Brannock", "direct")],
@@ -191,16 +190,16 @@ def build(db: str) -> World:
         )
         data = briefing_dict(Briefing(articles=tuple(d.article for d in docs), stories=(sb,)))
         store.put_briefing(story_id, json.dumps(data), [(c.id, c.text) for c in claims])
-    return World(db, story_id, docs, data)
+    return World(db, story_id, docs, data, uploads)
 
 
 @pytest.fixture()
 def world(store_url, tmp_path) -> World:
-    return dataclasses.replace(build(store_url), uploads=str(tmp_path / "uploads"))
+    return build(store_url, str(tmp_path / "uploads"))
 
 
 def app_for(world: World, token: str = "", **options):
-    return create_app(Settings(db=world.db), WebOptions(token=token, upload_dir=world.uploads or world.db + "-uploads", **options))
+    return create_app(Settings(db=world.db), WebOptions(token=token, upload_dir=world.uploads, **options))
 
 
 def call(app, method: str, url: str, **kw) -> httpx.Response:
