@@ -345,9 +345,9 @@ def test_an_unreachable_webhook_is_reported_and_retried_never_raised(tmp_path):
         assert all("Connection refused" in d.last_error or "ConnectError" in d.last_error for d in store.deliveries())
 
 
-def test_atom_feeds_parse_with_stable_entry_ids_and_story_links(stored):
+def test_atom_feeds_parse_with_stable_entry_ids_and_story_links(stored, tmp_path):
     db, sid, a, b, watch, *_ = stored
-    app = app_for(type("W", (), {"db": db})())
+    app = app_for(type("W", (), {"db": db, "uploads": str(tmp_path / "uploads")})())
     feed_text = call(app, "GET", "/feeds/changes.atom")
     assert feed_text.status_code == 200 and feed_text.headers["content-type"].startswith("application/atom+xml")
     feed = feedparser.parse(feed_text.content)
@@ -365,9 +365,9 @@ def test_atom_feeds_parse_with_stable_entry_ids_and_story_links(stored):
     assert call(app, "GET", "/feeds/alerts/999.atom").status_code == 404
 
 
-def test_story_page_whats_new_and_the_changes_api(stored):
+def test_story_page_whats_new_and_the_changes_api(stored, tmp_path):
     db, sid, a, b, *_ = stored
-    app = app_for(type("W", (), {"db": db})())
+    app = app_for(type("W", (), {"db": db, "uploads": str(tmp_path / "uploads")})())
     with open_store(db) as store:
         store.put_briefing(sid, json.dumps(briefing(sid, [a, b], [("c7", SENT_A, "corroborated", [(a, SENT_A), (b, SENT_B)])])))
     data = call(app, "GET", f"/api/v1/stories/{sid}/changes").json()
