@@ -152,3 +152,24 @@ def test_nul_characters_become_replacement_characters_at_the_same_offsets() -> N
     at = text.index("\x00")
     assert len(article.source_text) == len(text) and article.source_text[at] == "\ufffd"
     assert article.title == "Pier\ufffdreopens" and article.outlet == "Velmora\ufffdPost"
+
+
+@pytest.mark.parametrize(
+    "first, title",
+    [
+        # the dateline is where the report was filed, not what it says
+        ("RIO DE JANEIRO, Brazil (AP) _ Voters in Norrhaven re-elected the mayor on Sunday.", "Voters in Norrhaven re-elected the mayor on Sunday."),
+        ("KESSARIN (Reuters) - Rescuers reached the village on Monday.", "Rescuers reached the village on Monday."),
+        ("MIRENHOLT, Oct 17 (Reuters) - The port reopened on Tuesday.", "The port reopened on Tuesday."),
+        ("NEW YORK _ Anyone following the U.S. Senate race knows Sen. Ada Roth is ahead.", "Anyone following the U.S. Senate race knows Sen. Ada Roth is ahead."),
+        ("The talks resume Oct. 7 in Cairo, Dr. Lena Voss said.", "The talks resume Oct. 7 in Cairo, Dr. Lena Voss said."),
+        # not datelines: a capitalised subject before a dash, a short remainder
+        ("US, UK and France — the three allies — agreed on Monday to talk.", "US, UK and France — the three allies — agreed on Monday to talk."),
+        ("NATO said on Monday it would act.", "NATO said on Monday it would act."),
+    ],
+)
+def test_a_title_made_from_the_first_sentence_leaves_the_dateline_out(first, title):
+    a = run(f"{first} More followed.\n\nA second paragraph adds detail to the report.\n")
+    assert a.title_source == "first-sentence"
+    assert a.title == title
+    assert a.text.startswith(first)  # the text keeps its dateline: only the title drops it

@@ -25,6 +25,23 @@ PARAGRAPH_SEP = "\n\n"
 _LINE_BREAK = re.compile(r"\r\n|[\n\r\u2028\u2029\x0b\x0c\x85]")
 _TERMINAL = tuple('.!?:;"”’\'»)]…')
 _SENTENCE_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"”’']))\s+(?=[\"“‘']?[A-Z0-9])")
+# Words after which a period does not end a sentence when a name or number follows:
+# "Sen. Alfonse D'Amato", "the U.S. Senate", "Oct. 7" (a first-sentence title would
+# otherwise be "Sen.").
+_ABBREVIATION_END = re.compile(
+    r"(?:\b(?:Mr|Mrs|Ms|Dr|Sen|Sens|Rep|Reps|Gov|Gen|Lt|Col|Sgt|Capt|Cmdr|Adm|Prof|Rev|Pres|Amb|Sec|"
+    r"St|Ste|Mt|Ft|Jr|Sr|No|Nos|Inc|Corp|Co|Ltd|Jan|Feb|Mar|Apr|Aug|Sep|Sept|Oct|Nov|Dec|vs)"
+    r"|(?:\b[A-Z]\.)+[A-Z])\.[\"”’']?$"
+)
+# A dateline before a first sentence: "CAIRO (Reuters) - ", "RIO DE JANEIRO, Brazil (AP) _ ",
+# "LONDON, Aug 18 (Reuters) - ", "WASHINGTON — ", "(AP) -- ". The place is in capitals.
+# Use with .match (anchored where it starts).
+DATELINE = re.compile(
+    r"(?:[A-Z][A-Z.'’&-]+(?:[^\S\n]+[A-Z][A-Z.'’&-]*)*"
+    r"(?:,[^\S\n]*[A-Z][\w.'’-]*(?:[^\S\n]+(?:[A-Z][\w.'’-]*|\d{1,4}),?){0,3})?[^\S\n]*"
+    r"(?:\([^()\n]{1,40}\)[^\S\n]*)?|\([^()\n]{1,40}\)[^\S\n]*)"
+    r"(?:_|-{1,2}|–|—)[^\S\n]+(?=\S)"
+)
 TITLE_MAX_CHARS = 120
 HEADLINE_MAX_WORDS = 25
 WRAP_WIDTH = 100  # lines longer than this are never hard-wrapped copy
@@ -161,7 +178,24 @@ def _strip_bullet(p: Paragraph, bullet: re.Pattern[str]) -> Paragraph:
 
 
 def _sentences_rough(text: str) -> list[str]:
-    return [s for s in _SENTENCE_END.split(text) if s]
+    pieces: list[str] = []
+    for piece in _SENTENCE_END.split(text):
+        if not piece:
+            continue
+        if pieces and _ABBREVIATION_END.search(pieces[-1]):
+            pieces[-1] = f"{pieces[-1]} {piece}"
+        else:
+            pieces.append(piece)
+    return pieces
+
+
+def first_sentence_title(text: str) -> str:
+    """A title made from a paragraph's first sentence, its dateline left out."""
+    first = _sentences_rough(text)[0].strip()
+    m = DATELINE.match(first)
+    if m and len(first) - m.end() >= 12:
+        first = first[m.end() :]
+    return _shorten(first)
 
 
 def _looks_like_headline(text: str) -> bool:
@@ -271,7 +305,7 @@ def clean(raw: RawDocument, rules: Rules | None = None) -> Article | Rejected:
         removed.append(Removed(p.start, p.end, "title", raw.text[p.start : p.end]))
         title, title_source = " ".join(p.text.split()), "first-line"
     else:
-        title, title_source = _shorten(_sentences_rough(kept[0].text)[0].strip()), "first-sentence"
+        title, title_source = first_sentence_title(kept[0].text), "first-sentence"
 
     author = raw.author
     if author is None:

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from chorus.clean import DATELINE
 from chorus.models import AnnotatedArticle, Article, Mention, Sentence
 from chorus.nlp.model import load_model
 from chorus.nlp.quotes import extract_quotes
@@ -66,15 +67,22 @@ def annotate_doc(article: Article, doc: Doc, extras: bool = True) -> AnnotatedAr
             spans.append([start, end])
     para_starts = [0] + [m.end() for m in re.finditer(r"\n\n", article.text)]
     sentences: list[Sentence] = []
-    para = 0
+    sent_starts = [start for start, _ in spans]  # a name in a dateline belongs to the sentence after it
+    para = -1
     for start, end in spans:
-        while para + 1 < len(para_starts) and para_starts[para + 1] <= start:
-            para += 1
+        if para + 1 < len(para_starts) and para_starts[para + 1] <= start:
+            while para + 1 < len(para_starts) and para_starts[para + 1] <= start:
+                para += 1
+            # A dateline ("CAIRO (Reuters) - ", "LONDON (AP) _ ") says where the report
+            # was filed: the paragraph's first sentence starts after it, so a claim or a
+            # summary sentence reads (and cites) the same words whatever the dateline style.
+            m = DATELINE.match(article.text, start, end)
+            if m and end - m.end() >= 12:
+                start = m.end()
         o_start, o_end = article.offsets.to_original(start, end)
         sentences.append(
-            Sentence(len(sentences), para, start, end, o_start, o_end, article.offsets.is_contiguous(start, end))
+            Sentence(len(sentences), max(para, 0), start, end, o_start, o_end, article.offsets.is_contiguous(start, end))
         )
-    sent_starts = [s.start for s in sentences]
     mentions: list[Mention] = []
     for ent in doc.ents:
         if ent.label_ not in ENTITY_LABELS or "\n" in ent.text:
@@ -86,13 +94,12 @@ def annotate_doc(article: Article, doc: Doc, extras: bool = True) -> AnnotatedAr
         o_start, o_end = article.offsets.to_original(start, end)
         idx = max(0, _bisect(sent_starts, start))
         mentions.append(Mention(article.text[start:end], ent.label_, start, end, o_start, o_end, idx))
-    starts = [s.start for s in sentences]
     return AnnotatedArticle(
         article,
         tuple(sentences),
         tuple(mentions),
-        times=_guarded("time expressions", find_times, article, doc, starts) if extras else (),
-        quotes=_guarded("quotes", extract_quotes, article, doc, starts) if extras else (),
+        times=_guarded("time expressions", find_times, article, doc, sent_starts) if extras else (),
+        quotes=_guarded("quotes", extract_quotes, article, doc, sent_starts) if extras else (),
     )
 
 

@@ -30,13 +30,23 @@ def choose_model(name: str = "") -> str:
     )
 
 
+# Wire copy typed on old terminals writes a dash as " _ " or " -- " ("LONDON (AP) _ The
+# ...", "a deal _ or no deal _ by Friday"); the statistical splitter ends a sentence at
+# them, leaving "LONDON (AP) _" as a sentence of its own and cutting asides in two.
+_TYPED_DASHES = frozenset({"_", "--"})
+
+
 @Language.component("chorus_paragraph_breaks")
 def paragraph_breaks(doc: Doc) -> Doc:
     """Start a sentence after every blank line, so the statistical sentence splitter
-    never runs a sentence across two paragraphs."""
+    never runs a sentence across two paragraphs; never start one right after a typed
+    dash between spaces (a dateline's or an aside's), so "LONDON (AP) _ The ..." is one
+    sentence, as "CAIRO (Reuters) - The ..." already is."""
     for token in doc[:-1]:
         if token.is_space and "\n\n" in token.text:
             doc[token.i + 1].is_sent_start = True
+        elif token.i and token.text in _TYPED_DASHES and token.whitespace_ and not doc[token.i + 1].is_space:
+            doc[token.i + 1].is_sent_start = False
     return doc
 
 
