@@ -98,14 +98,14 @@ def assign(n: int, db: Path, seed: int, data: Path, warmup: int, timed: int, var
     from chorus.config import Settings
     from chorus.embed import get_embedder
     from chorus.store import open_store
-    from chorus.stories import StoryOptions, lead_text
+    from chorus.stories import LEAD_SENTENCES, StoryOptions, lead_text
 
     plan = Plan(load_source(data), n + HELD_OUT, seed)
     new = [plan.article(i) for i in range(n, n + warmup + timed)]
     rss_stream = psutil.Process().memory_info().rss
     known = set(plan.topic[:n].tolist())
     # the WordLlama cost this bench leaves out, and how close the stream's vectors are
-    texts = [lead_text(a.doc.article.title, [a.doc.sentence_text(s) for s in a.doc.sentences]) for a in new[warmup:]]
+    texts = [lead_text(a.doc.article.title, a.doc.opening(LEAD_SENTENCES)) for a in new[warmup:]]
     wordllama = get_embedder("wordllama")
     t = time.perf_counter()
     real = wordllama.embed(texts)

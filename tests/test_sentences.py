@@ -40,6 +40,16 @@ def test_a_dateline_is_never_a_sentence_nor_part_of_one_whatever_its_dash(nlp, d
     assert dateline.startswith(place.text) and place.sentence == 0
 
 
+def test_the_opening_that_story_assignment_reads_keeps_the_dateline(nlp):
+    # no sentence holds "NORRHAVEN, Veldland (AP) _", but where a report was filed
+    # says which story it tells: the lead that story vectors read keeps it
+    text = "NORRHAVEN, Veldland (AP) _ The council voted on Tuesday to close the port. Turnout was high. Ships left."
+    article = clean(RawDocument(source="t.txt", text=text, kind="text", title="A title", outlet="T"))
+    (doc,) = annotate([article], nlp)
+    assert doc.opening(2) == "NORRHAVEN, Veldland (AP) _ The council voted on Tuesday to close the port. Turnout was high."
+    assert doc.opening(9) == text
+
+
 def test_an_aside_after_a_typed_dash_does_not_cut_the_sentence(nlp):
     text = "``It is beyond a tragedy _ it is a crime,'' the mayor said. The council meets on Friday."
     assert sentences(nlp, text) == [

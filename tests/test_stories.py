@@ -297,6 +297,37 @@ def test_regroup_splits_two_unlike_groups_and_the_larger_keeps_the_story():
     assert propose_regroup(ids, sim, ids[0], options) is None
 
 
+def test_regroup_also_cuts_a_story_at_a_long_quiet_spell_when_the_two_sides_are_unlike():
+    from chorus.stories import RecheckOptions, propose_regroup, quiet_spell_cut
+
+    # a border crisis (10 reports over two days), then, after 17 quiet days, an arrest
+    # it led to (5 reports). The reports of the crisis differ among themselves about as
+    # much as they differ from the arrest, so complete linkage cuts off two crisis
+    # reports, not the arrest; the quiet spell cuts where the events change.
+    days = [100] * 5 + [101] * 5 + [118, 119, 120, 125, 131]
+    ids = [f"c{i}" for i in range(10)] + [f"a{i}" for i in range(5)]
+    sim = np.full((15, 15), 0.06)
+    sim[:10, :10] = 0.25
+    sim[10:, 10:] = 0.3
+    sim[:2, 2:10] = sim[2:10, :2] = 0.05  # two crisis reports drift off on their own ...
+    sim[:2, 10:] = sim[10:, :2] = 0.04  # ... unlike the arrest too
+    np.fill_diagonal(sim, 1.0)
+    options = RecheckOptions(min_group=5, ratio=0.5, quiet_days=7)
+    split = propose_regroup(ids, sim, "c0", options, days)
+    assert split is not None and set(split.keep) == set(ids[:10]) and set(split.move) == set(ids[10:])
+    assert propose_regroup(ids, sim, "c0", options) is None  # no days: no quiet-spell cut
+    assert propose_regroup(ids, sim, "c0", RecheckOptions(min_group=5, ratio=0.5, quiet_days=0), days) is None
+    assert propose_regroup(ids, sim, "c0", RecheckOptions(min_group=5, ratio=0.5, quiet_days=21), days) is None
+    # the same story picked up again after the lull, in the same words: one story
+    alike = np.full((15, 15), 0.25)
+    np.fill_diagonal(alike, 1.0)
+    assert propose_regroup(ids, alike, "c0", options, days) is None
+    # one unknown day: no cut by time at all
+    assert quiet_spell_cut([*days[:-1], None], 7) is None
+    left, right = quiet_spell_cut([5, 1, 30, 2], 7)
+    assert left.tolist() == [0, 1, 3] and right.tolist() == [2]
+
+
 # invented reports of two quakes of one kind in one country, six and five rewrites
 QUAKE_KESSARIN = [
     "A magnitude 6.4 earthquake struck the mountain town of Kessarin in northern Valdoria on Tuesday, killing 12 people.",

@@ -207,6 +207,14 @@ class AnnotatedArticle:
     def sentence_text(self, s: Sentence) -> str:
         return self.article.text[s.start : s.end]
 
+    def opening(self, sentences: int) -> str:
+        """The text from its start through its first ``sentences`` sentences, as
+        printed: a dateline ("CAIRO (Reuters) - ") stays in, though no sentence holds
+        it, since where a report was filed says which story it tells."""
+        if not self.sentences:
+            return self.article.text
+        return self.article.text[: self.sentences[max(1, min(sentences, len(self.sentences))) - 1].end]
+
 
 @dataclass(frozen=True)
 class Citation:

@@ -38,6 +38,7 @@ from chorus.store.base import NewNotification
 from chorus.stories import (
     Decision,
     Features,
+    LEAD_SENTENCES,
     LEXICAL_LEAD_SENTENCES,
     RecheckOptions,
     Split,
@@ -344,7 +345,7 @@ def assign_partitioned(
 def story_vectors(docs: Sequence[AnnotatedArticle], settings: Settings) -> np.ndarray:
     """The embedding stage: one L2-normalised row per article, of its title and lead."""
     return get_embedder(settings.embedder).embed(
-        [lead_text(d.article.title, [d.sentence_text(s) for s in d.sentences]) for d in docs]
+        [lead_text(d.article.title, d.opening(LEAD_SENTENCES)) for d in docs]
     )
 
 
@@ -629,7 +630,7 @@ def place(
 def story_features(doc: AnnotatedArticle, embedding: np.ndarray) -> Features:
     """What story assignment knows of an article: its lead embedding beside its hashed
     words, its names and the years its lead names, its publication day."""
-    lead = "\n".join([doc.article.title, *(doc.sentence_text(s) for s in doc.sentences[:LEXICAL_LEAD_SENTENCES])])
+    lead = f"{doc.article.title}\n{doc.opening(LEXICAL_LEAD_SENTENCES)}"
     return Features(
         doc.id,
         article_vector(embedding, lexical_vector(lead, doc.article.text)),
@@ -681,7 +682,7 @@ def regroup_if_two(store: Store, story_id: str, recheck: RecheckOptions = Rechec
         return None
     ids = [m.article_id for m in members]
     first = next((i for i in ids if new_story_id(i) == story_id), ids[0])
-    split = propose_regroup(ids, static_similarity([store.get(i) for i in ids]), first, recheck)
+    split = propose_regroup(ids, static_similarity([store.get(i) for i in ids]), first, recheck, [m.day for m in members])
     if split is None:
         return None
     apply_split(store, story_id, members, split, free_story_id(store, split.move))

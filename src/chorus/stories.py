@@ -18,7 +18,8 @@ quake on the same island) fits the first event's story, and the reports that fol
 it fit it too. So a story is re-checked as a whole when it grows past one of a few
 sizes (10, 15, 22, 33, 49, 73, 109 articles: :func:`recheck_sizes`): its articles are
 compared with each other on their words and numbers (``chorus.cluster.
-static_similarity``), cut into two groups, and split when the two are unlike
+static_similarity``), cut into two groups (by complete linkage, and at the story's
+longest quiet spell of a week or more), and split when the two are unlike
 (:func:`propose_regroup`); the larger group keeps the story's id. The other way
 round, a report whose lead did not look like its story's starts a story of its own: after
 each run of assignments such small stories are looked at again beside the stories they
@@ -52,7 +53,7 @@ from functools import lru_cache
 import numpy as np
 
 LEAD_SENTENCES = 5
-LEXICAL_LEAD_SENTENCES = 3  # the lead whose words count twice in the lexical vector
+LEXICAL_LEAD_SENTENCES = 2  # the lead (with its dateline) whose words count twice in the lexical vector (2 of 1-4)
 LEXICAL_DIM = 512  # hashed word buckets (512: +0.02 dev F1 over 256; 2048 no better)
 EMBEDDING_SHARE = 0.2  # share of the article vector's squared norm given to the embedding
 
@@ -253,8 +254,10 @@ def new_story_id(article_id: str) -> str:
     return "s" + hashlib.sha1(article_id.encode()).hexdigest()[:11]
 
 
-def lead_text(title: str, sentences: Sequence[str]) -> str:
-    return " ".join([title, *sentences[:LEAD_SENTENCES]])
+def lead_text(title: str, opening: str) -> str:
+    """What the embedding reads: the title and the article's opening
+    (``AnnotatedArticle.opening(LEAD_SENTENCES)``, dateline included)."""
+    return f"{title} {opening}"
 
 
 @dataclass(frozen=True)
@@ -316,6 +319,7 @@ class RecheckOptions:
     linkage: str = "complete"  # average and weighted tried
     max_members: int = 150  # bigger stories are not re-checked (bounded work per article)
     growth: float = 1.5  # each re-check size this much above the last (1.0-1.5 alike on dev, 2.0 worse)
+    quiet_days: int = 7  # a story quiet this long is also cut there (0: never; see docs/EVALUATION.md)
     # strays: after each run of assignments, a small story (at most stray_max
     # articles) that an article of the run started or grew is looked at
     # again beside the stray_candidates stories it fits best (fit >= stray_fit), each
@@ -348,16 +352,26 @@ def recheck_due(before: int, after: int, options: RecheckOptions = RecheckOption
     return any(before < size <= after for size in recheck_sizes(options))
 
 
-def propose_regroup(ids: Sequence[str], sim: np.ndarray, first_article: str, options: RecheckOptions = RecheckOptions()) -> Split | None:
+def propose_regroup(
+    ids: Sequence[str],
+    sim: np.ndarray,
+    first_article: str,
+    options: RecheckOptions = RecheckOptions(),
+    days: Sequence[int | None] | None = None,
+) -> Split | None:
     """Two events in one story? The story's articles (``ids``, with their pairwise
     similarity ``sim`` from :func:`chorus.cluster.static_similarity`, which weighs
-    every word and number, unlike the story vectors) cut into two groups by
-    agglomerative clustering. A split is proposed when both groups have
-    ``options.min_group`` articles and the mean similarity across the groups is below
+    every word and number, unlike the story vectors) cut into two groups, two ways:
+    by agglomerative clustering, and, when every publication day is known
+    (``days``), at the story's longest quiet spell if it lasted at least
+    ``options.quiet_days`` (an arrest weeks after the border crisis it grew out of;
+    a second rehab stint). A split is proposed when both groups of a cut have
+    ``options.min_group`` articles and the mean similarity across them is below
     ``options.ratio`` times the mean similarity within them: two quakes in one
-    story are each alike within and unlike across; one story told from two angles
-    is alike across too. The larger group keeps the story (on a tie, the one holding
-    ``first_article``), so that its id stays with most of its articles."""
+    story are each alike within and unlike across; one story told from two angles,
+    or picked up again after a lull, is alike across too. The larger group keeps the
+    story (on a tie, the one holding ``first_article``), so that its id stays with
+    most of its articles."""
     from scipy.cluster.hierarchy import fcluster, linkage
     from scipy.spatial.distance import squareform
 
@@ -367,18 +381,35 @@ def propose_regroup(ids: Sequence[str], sim: np.ndarray, first_article: str, opt
     dist = np.clip(1.0 - (sim + sim.T) / 2, 0.0, None)
     np.fill_diagonal(dist, 0.0)
     labels = fcluster(linkage(squareform(dist, checks=False), method=options.linkage), 2, criterion="maxclust")
-    groups = [np.flatnonzero(labels == k) for k in (1, 2)]
-    if min(len(g) for g in groups) < options.min_group:
+    cuts = [[np.flatnonzero(labels == k) for k in (1, 2)]]
+    if days is not None and (quiet := quiet_spell_cut(days, options.quiet_days)) is not None:
+        cuts.append(quiet)
+    for groups in cuts:
+        if min(len(g) for g in groups) < options.min_group:
+            continue
+        between = float(sim[np.ix_(groups[0], groups[1])].mean())
+        mean_within = sum(mean_off_diagonal(sim[np.ix_(g, g)]) for g in groups) / 2
+        if mean_within <= 0 or between >= options.ratio * mean_within:
+            continue
+        first = ids.index(first_article) if first_article in ids else int(groups[0][0])
+        keep, move = sorted(groups, key=lambda g: (-len(g), first not in g))
+        return Split(tuple(ids[i] for i in keep), tuple(ids[i] for i in move), between)
+    return None
+
+
+def quiet_spell_cut(days: Sequence[int | None], min_days: int) -> list[np.ndarray] | None:
+    """The articles before and after the longest stretch of days with no article
+    (indexes into ``days``), if it lasted at least ``min_days``; None when a day is
+    unknown or no such stretch exists."""
+    if min_days <= 0 or len(days) < 2 or any(d is None for d in days):
         return None
-    between = float(sim[np.ix_(groups[0], groups[1])].mean())
-    within = [mean_off_diagonal(sim[np.ix_(g, g)]) for g in groups]
-    mean_within = sum(within) / 2
-    if mean_within <= 0 or between >= options.ratio * mean_within:
+    order = np.argsort(np.asarray(days, dtype=np.int64), kind="stable")
+    ordered = np.asarray(days, dtype=np.int64)[order]
+    gaps = np.diff(ordered)
+    k = int(np.argmax(gaps))
+    if gaps[k] < min_days:
         return None
-    first = ids.index(first_article) if first_article in ids else int(groups[0][0])
-    groups.sort(key=lambda g: (-len(g), first not in g))
-    keep, move = groups
-    return Split(tuple(ids[i] for i in keep), tuple(ids[i] for i in move), between)
+    return [np.sort(order[: k + 1]), np.sort(order[k + 1 :])]
 
 
 def mean_off_diagonal(block: np.ndarray) -> float:
