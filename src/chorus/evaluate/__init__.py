@@ -69,20 +69,25 @@ def pinned() -> dict[str, dict]:
     return json.loads(resources.files("chorus.evaluate").joinpath("baselines.json").read_text("utf-8"))
 
 
-def pin_for(task: str, options: dict | None) -> dict | None:
-    """The pinned scores for a task run with exactly these options, if any. A task
-    may pin its full run and a quicker one (a subset) that CI runs on every change."""
+def pin_for(task: str, options: dict | None, data: str | Path | None = None) -> dict | None:
+    """The pinned scores for a task run with exactly these options on this data (the
+    task's default data when ``data`` is empty), if any. A task may pin its full run,
+    a quicker one (a subset) that CI runs on every change, and runs on other data
+    (a pin's ``"data"``, relative like ``DEFAULT_DATA``)."""
+    default = importlib.import_module(TASKS[task]).DEFAULT_DATA if task in TASKS else ""
+    ran = Path(data).resolve() if data else default_data(default)
     for pin in pinned().get(task, []):
-        if pin.get("options", {}) == (options or {}):
+        if pin.get("options", {}) == (options or {}) and default_data(pin.get("data", default)) == ran:
             return pin
     return None
 
 
 def regressions(result: EvalResult, options: dict | None = None) -> list[str]:
     """Metrics that fell below the pinned baseline (an empty list is a pass)."""
-    pin = pin_for(result.task, options)
+    pin = pin_for(result.task, options, result.data)
     if pin is None:
-        return [f"{result.task}: no pinned baseline for options {options or {}}"]
+        where = f" on {result.data}" if result.data else ""
+        return [f"{result.task}: no pinned baseline for options {options or {}}{where}"]
     return [
         f"{result.task} {name}: {result.metrics.get(name, float('nan')):.4f} < pinned {floor:.4f}"
         for name, floor in pin["metrics"].items()
