@@ -13,7 +13,8 @@ PINS = [(task, pin) for task, pins in evaluate.pinned().items() for pin in pins 
 
 
 def pin_id(task: str, pin: dict) -> str:
-    return "-".join([task, *([pin["data"].rstrip("/").split("/")[-2]] if "data" in pin else []), "subset" if pin.get("options") else "full"])
+    data = [pin["data"].removeprefix("shared/eval/").replace("/", "-")] if "data" in pin else []
+    return "-".join([task, *data, "subset" if pin.get("options") else "full"])
 
 
 @pytest.mark.parametrize("task,pin", PINS, ids=[pin_id(t, p) for t, p in PINS])

@@ -403,9 +403,9 @@ def quiet_spell_cut(days: Sequence[int | None], min_days: int) -> list[np.ndarra
     unknown or no such stretch exists."""
     if min_days <= 0 or len(days) < 2 or any(d is None for d in days):
         return None
-    order = np.argsort(np.asarray(days, dtype=np.int64), kind="stable")
-    ordered = np.asarray(days, dtype=np.int64)[order]
-    gaps = np.diff(ordered)
+    day = np.asarray(days, dtype=np.int64)
+    order = np.argsort(day, kind="stable")
+    gaps = np.diff(day[order])
     k = int(np.argmax(gaps))
     if gaps[k] < min_days:
         return None
