@@ -189,13 +189,19 @@ def _sentences_rough(text: str) -> list[str]:
     return pieces
 
 
+def after_dateline(text: str, start: int = 0, end: int | None = None) -> int:
+    """Where the sentence in ``text[start:end]`` begins once a dateline before it is
+    left out (``start`` when it has none, or when too little would be left to be a
+    sentence)."""
+    end = len(text) if end is None else end
+    m = DATELINE.match(text, start, end)
+    return m.end() if m and end - m.end() >= 12 else start
+
+
 def first_sentence_title(text: str) -> str:
     """A title made from a paragraph's first sentence, its dateline left out."""
     first = _sentences_rough(text)[0].strip()
-    m = DATELINE.match(first)
-    if m and len(first) - m.end() >= 12:
-        first = first[m.end() :]
-    return _shorten(first)
+    return _shorten(first[after_dateline(first) :])
 
 
 def _looks_like_headline(text: str) -> bool:

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from chorus.clean import DATELINE
+from chorus.clean import after_dateline
 from chorus.models import AnnotatedArticle, Article, Mention, Sentence
 from chorus.nlp.model import load_model
 from chorus.nlp.quotes import extract_quotes
@@ -76,9 +76,7 @@ def annotate_doc(article: Article, doc: Doc, extras: bool = True) -> AnnotatedAr
             # A dateline ("CAIRO (Reuters) - ", "LONDON (AP) _ ") says where the report
             # was filed: the paragraph's first sentence starts after it, so a claim or a
             # summary sentence reads (and cites) the same words whatever the dateline style.
-            m = DATELINE.match(article.text, start, end)
-            if m and end - m.end() >= 12:
-                start = m.end()
+            start = after_dateline(article.text, start, end)
         o_start, o_end = article.offsets.to_original(start, end)
         sentences.append(
             Sentence(len(sentences), max(para, 0), start, end, o_start, o_end, article.offsets.is_contiguous(start, end))
